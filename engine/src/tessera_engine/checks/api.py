@@ -1,0 +1,95 @@
+"""Comparing two API models: operations, and what is shared by all of them (servers,
+security schemes). Each operation that changed becomes a root scope named after it, so every
+finding below it knows which operation it concerns."""
+
+from __future__ import annotations
+
+from ..diff.core import Differ, Scope
+from ..diff.nodes import Node
+from ..formats.api_model import ApiModel, Operation
+from ..model import Position
+from . import api_bodies, api_lifecycle, api_parameters, api_responses, api_security
+
+
+def compare_api(differ: Differ, old: ApiModel, new: ApiModel) -> None:
+    _servers(differ, old, new)
+    api_security.schemes(differ, old, new)
+    for key in dict.fromkeys([*old.operations, *new.operations]):
+        o, n = old.operations.get(key), new.operations.get(key)
+        if n is None:
+            _removed(differ, o, new)  # type: ignore[arg-type]
+        elif o is None:
+            root = differ.root(n.label, n.key, None, n.node, Position.NONE, operation=n.label)
+            differ.emit(root, "api.operation.added", new=n.node, args={"operation": n.label})
+        else:
+            _operation(differ, o, n)
+
+
+def _removed(differ: Differ, old: Operation, new: ApiModel) -> None:
+    anchor = _surviving_parent(old, new)
+    root = differ.root(old.label, old.key, old.node, anchor, Position.NONE, operation=old.label)
+    note = ""
+    if old.node.get("deprecated") is True:
+        raw, _ = api_lifecycle.sunset(old.node)
+        note = f" (it was deprecated{', sunset ' + raw if raw else ''})"
+    differ.emit(root, "api.operation.removed", old=old.node,
+                args={"operation": old.label, "note": note})
+
+
+def _surviving_parent(old: Operation, new: ApiModel) -> Node:
+    """Where a removed operation's annotation goes in the new file: its path item when other
+    methods remain, else ``paths``, else the top of the document."""
+    paths = new.root.kw("paths")
+    if paths is not None and old.path_item is not None:
+        path = old.label.split(" ", 1)[-1]
+        item = paths.kw(path)
+        if item is not None:
+            return item
+    return paths or new.root
+
+
+def _operation(differ: Differ, old: Operation, new: Operation) -> None:
+    if len(old.parts) == len(new.parts) and all(
+        differ.same(a, b) for a, b in zip(old.parts, new.parts, strict=True)
+    ):
+        return
+    root = differ.root(new.label, new.key, old.node, new.node, Position.NONE,
+                       operation=new.label)
+    inputs, outputs = (Position.OUTPUT, Position.INPUT) if new.flipped else (
+        Position.INPUT, Position.OUTPUT)
+    api_lifecycle.compare(differ, root, old.node, new.node, "operation")
+    _meta(differ, root, old, new)
+    api_parameters.compare(differ, root, old, new, inputs)
+    api_bodies.request(differ, root, old, new, inputs)
+    api_responses.compare(differ, root, old, new, outputs)
+    api_security.compare(differ, root, old, new, inputs)
+
+
+def _meta(differ: Differ, root: Scope, old: Operation, new: Operation) -> None:
+    o, n = old.node, new.node
+    if o.get("operationId") != n.get("operationId"):
+        differ.emit(root, "api.operation.id-changed", old=o.kw("operationId"),
+                    new=n.kw("operationId") or n, lseg="|operationId",
+                    args={"old": o.get("operationId", "(none)"),
+                          "new": n.get("operationId", "(none)")})
+    for keyword in ("summary", "description"):
+        if o.get(keyword) != n.get(keyword):
+            differ.emit(root, "meta.description.changed", old=o.kw(keyword),
+                        new=n.kw(keyword) or n, lseg=f"|{keyword}", args={"keyword": keyword})
+    o_tags, n_tags = o.get("tags") or [], n.get("tags") or []
+    if isinstance(o_tags, list) and isinstance(n_tags, list) and sorted(map(str, o_tags)) != sorted(map(str, n_tags)):
+        differ.emit(root, "meta.tags.changed", old=o.kw("tags"), new=n.kw("tags") or n,
+                    lseg="|tags", args={"old": o_tags or "(none)", "new": n_tags or "(none)"})
+
+
+def _servers(differ: Differ, old: ApiModel, new: ApiModel) -> None:
+    if old.servers.keys() == new.servers.keys():
+        return
+    root = differ.root("servers", "servers", old.root.kw("servers"),
+                       new.root.kw("servers") or new.root, Position.NONE)
+    for url in old.servers.keys() - new.servers.keys():
+        differ.emit(root, "api.server.removed", old=old.servers[url], lseg=f"|{url}",
+                    args={"url": url})
+    for url in new.servers.keys() - old.servers.keys():
+        differ.emit(root, "api.server.added", new=new.servers[url], lseg=f"|{url}",
+                    args={"url": url})

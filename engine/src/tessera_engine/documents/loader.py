@@ -1,0 +1,198 @@
+"""Reading and parsing spec files, with limits, into ``Document`` values.
+
+JSON goes through the standard library's C decoder; YAML through ``yaml_rs`` (YAML 1.2, as
+OpenAPI requires: ``yes`` stays a string, dates stay strings). Every failure becomes a
+``LoadError`` or ``LimitError`` naming the file and, where known, the line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml_rs
+
+from ..errors import LimitError, LoadError
+from ..model import Location
+from .locate import JsonLocator, YamlLocator
+
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+"""Largest file accepted, in bytes (``TESSERA_MAX_FILE_BYTES`` overrides). The largest real
+specs we know of are about 10 MB; anything far above that is a mistake or an attack."""
+
+MAX_NESTING = 1000
+"""Deepest nesting of arrays/objects accepted in a file."""
+
+_YAML_POSITION = re.compile(r"at line (\d+), column (\d+)")
+_YAML_DEEP_INDENT = re.compile(r"^ {%d,}\S" % MAX_NESTING, re.MULTILINE)
+_YAML_DEEP_DASHES = re.compile(r"(?:-[ \t]+){%d,}" % (MAX_NESTING // 4))
+_YAML_DUPLICATE = re.compile(r"duplicate mapping key: '(.*)'")
+
+
+def max_bytes() -> int:
+    raw = os.environ.get("TESSERA_MAX_FILE_BYTES", "")
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_BYTES
+
+
+class Source(Protocol):
+    """Where files come from: the file system, or a git tree (``--against``)."""
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path``; raises ``FileNotFoundError`` when it does not exist."""
+
+    def size(self, path: str) -> int | None:
+        """The size of ``path`` in bytes, when cheap to know before reading it."""
+
+    def display(self, path: str) -> str:
+        """How to name ``path`` to the user."""
+
+
+class FileSource:
+    """Files on disk. Paths are shown relative to the working directory when inside it."""
+
+    def read(self, path: str) -> bytes:
+        return Path(path).read_bytes()
+
+    def size(self, path: str) -> int | None:
+        try:
+            return Path(path).stat().st_size
+        except OSError:
+            return None
+
+    def display(self, path: str) -> str:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            return path
+        return path if rel.startswith("..") else rel
+
+
+@dataclass(eq=False)
+class Document:
+    """One parsed file. ``path`` identifies it within its source; ``name`` is for messages."""
+
+    path: str
+    name: str
+    text: str
+    data: Any
+    syntax: str  # "json" or "yaml"
+    _locator: JsonLocator | YamlLocator | None = field(default=None, repr=False)
+
+    def locate(self, pointer: str) -> Location:
+        if self._locator is None:
+            self._locator = (
+                JsonLocator(self.text) if self.syntax == "json" else YamlLocator(self.text)
+            )
+        line, column = self._locator.locate(pointer)
+        return Location(self.name, line, column)
+
+
+def load_document(source: Source, path: str) -> Document:
+    """Read and parse one file, enforcing the size and nesting limits."""
+    name = source.display(path)
+    limit = max_bytes()
+    size = source.size(path)
+    if size is not None and size > limit:
+        raise LimitError(
+            f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+            "(set TESSERA_MAX_FILE_BYTES to raise it)",
+            file=name,
+        )
+    try:
+        raw = source.read(path)
+    except FileNotFoundError:
+        raise LoadError("file not found", file=name) from None
+    except IsADirectoryError:
+        raise LoadError("is a directory, expected a file", file=name) from None
+    except OSError as err:
+        raise LoadError(f"cannot read: {err.strerror or err}", file=name) from None
+    if len(raw) > limit:
+        raise LimitError(
+            f"file is {len(raw) / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit",
+            file=name,
+        )
+    return parse_document(path, name, raw)
+
+
+def parse_document(path: str, name: str, raw: bytes) -> Document:
+    text = _decode(raw, name)
+    syntax = _syntax(path, text)
+    data = _parse_json(text, name) if syntax == "json" else _parse_yaml(text, name)
+    return Document(path=path, name=name, text=text, data=data, syntax=syntax)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise LoadError(
+            f"not UTF-8 text (invalid byte 0x{raw[err.start]:02x})", file=name, line=line
+        ) from None
+
+
+def _syntax(path: str, text: str) -> str:
+    lower = path.lower()
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    stripped = text.lstrip()
+    return "json" if stripped[:1] in ("{", "[") else "yaml"
+
+
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise LoadError(f"invalid JSON: {err.msg}", file=name, line=err.lineno,
+                        column=err.colno) from None
+    except RecursionError:
+        raise LimitError("nested too deeply to parse", file=name) from None
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    # yaml_rs limits flow nesting itself, but block nesting deep enough overflows its stack:
+    # refuse such files before parsing.
+    deep = _YAML_DEEP_INDENT.search(text) or _YAML_DEEP_DASHES.search(text)
+    if deep:
+        line = text.count("\n", 0, deep.start()) + 1
+        raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name, line=line)
+    try:
+        return yaml_rs.loads(text, parse_datetime=False)
+    except yaml_rs.YAMLDecodeError as err:
+        raise _yaml_error(str(err), text, name) from None
+    except (ValueError, TypeError, OverflowError) as err:
+        raise LoadError(f"invalid YAML: {err}", file=name) from None
+
+
+def _yaml_error(message: str, text: str, name: str) -> LoadError:
+    lines = [line for line in message.splitlines() if line.strip()]
+    reason = lines[-1].strip() if lines else "invalid YAML"
+    if "alias" in message and "limit" in message:
+        return LimitError(f"YAML aliases expand too much ({reason})", file=name)
+    position = _YAML_POSITION.search(message)
+    if position:
+        return LoadError(f"invalid YAML: {reason}", file=name, line=int(position.group(1)),
+                         column=int(position.group(2)))
+    duplicate = _YAML_DUPLICATE.search(message)
+    if duplicate:
+        key = duplicate.group(1)
+        return LoadError(f"duplicate key '{key}'", file=name, line=_second_key_line(text, key))
+    return LoadError(f"invalid YAML: {reason}", file=name)
+
+
+def _second_key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(r"^[ \t-]*[\"']?%s[\"']?[ \t]*:" % re.escape(key), re.MULTILINE)
+    seen: dict[int, int] = {}
+    for match in pattern.finditer(text):
+        indent = len(match.group(0)) - len(match.group(0).lstrip(" -"))
+        line = text.count("\n", 0, match.start()) + 1
+        if indent in seen:
+            return line
+        seen[indent] = line
+    return None

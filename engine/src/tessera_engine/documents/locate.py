@@ -1,0 +1,319 @@
+"""From a JSON pointer to a line and column in the source text, computed lazily.
+
+Parsers that keep positions for every node are slow (a 4 MB YAML file costs seconds), and most
+diffs need the position of a handful of elements. So documents are parsed by the fastest parser
+available, and positions are recovered afterwards, only for the pointers a finding needs:
+
+- JSON: walk the text from the root, container by container. Each container visited is scanned
+  once (its members' offsets are memoised); member values are skipped with the C JSON decoder.
+- YAML: walk block structure by indentation, line by line, again memoising each block's
+  children. Flow collections (``{a: 1}``) are not descended into: the locator then answers with
+  the nearest enclosing element it could place, which is still the right line for an annotation.
+
+Both answer the *key* of an object member (``"email": ...`` is where a reader looks), or the
+start of an array item.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from json.decoder import scanstring  # type: ignore[attr-defined]
+
+from .pointer import split
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+
+
+class LineIndex:
+    """Offsets of line starts, for turning a character offset into (line, column)."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0]
+        self._starts.extend(m.end() for m in re.finditer("\n", text))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+
+class JsonLocator:
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._decoder = json.JSONDecoder()
+        self._members: dict[int, dict[str, tuple[int, int]]] = {}
+        self._items: dict[int, list[int]] = {}
+        self._lines: LineIndex | None = None
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        """(line, column) of the element at ``pointer``, or of its nearest located ancestor."""
+        offset = self._offset(pointer)
+        if self._lines is None:
+            self._lines = LineIndex(self._text)
+        return self._lines.position(offset)
+
+    def _offset(self, pointer: str) -> int:
+        text = self._text
+        value_at = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        shown = value_at
+        try:
+            tokens = split(pointer)
+        except ValueError:
+            return shown
+        for token in tokens:
+            if value_at >= len(text):
+                break
+            opener = text[value_at]
+            if opener == "{":
+                members = self._scan_object(value_at)
+                if token not in members:
+                    break
+                shown, value_at = members[token]
+            elif opener == "[":
+                items = self._scan_array(value_at)
+                if not token.isdigit() or int(token) >= len(items):
+                    break
+                shown = value_at = items[int(token)]
+            else:
+                break
+        return shown
+
+    def _scan_object(self, start: int) -> dict[str, tuple[int, int]]:
+        cached = self._members.get(start)
+        if cached is not None:
+            return cached
+        text, members = self._text, {}
+        i = self._ws(start + 1)
+        try:
+            while i < len(text) and text[i] != "}":
+                key_at = i
+                key, i = scanstring(text, i + 1)
+                i = self._ws(self._ws(i) + 1)  # past ':'
+                members[key] = (key_at, i)
+                i = self._ws(self._skip(i))
+                if i < len(text) and text[i] == ",":
+                    i = self._ws(i + 1)
+        except (ValueError, IndexError):
+            pass  # malformed tail: keep what was found
+        self._members[start] = members
+        return members
+
+    def _scan_array(self, start: int) -> list[int]:
+        cached = self._items.get(start)
+        if cached is not None:
+            return cached
+        text, items = self._text, []
+        i = self._ws(start + 1)
+        try:
+            while i < len(text) and text[i] != "]":
+                items.append(i)
+                i = self._ws(self._skip(i))
+                if i < len(text) and text[i] == ",":
+                    i = self._ws(i + 1)
+        except (ValueError, IndexError):
+            pass
+        self._items[start] = items
+        return items
+
+    def _ws(self, i: int) -> int:
+        return _WS.match(self._text, i).end()  # type: ignore[union-attr]
+
+    def _skip(self, i: int) -> int:
+        """The offset just past the JSON value starting at ``i``."""
+        char = self._text[i]
+        if char in "{[":
+            return int(self._decoder.raw_decode(self._text, i)[1])
+        if char == '"':
+            return int(scanstring(self._text, i + 1)[1])
+        match = _SCALAR.match(self._text, i)
+        if not match:
+            raise ValueError("unexpected character")
+        return match.end()
+
+
+_KEY_PLAIN = re.compile(r"([^#'\"\s][^:#]*?|)\s*:(?:\s|$)")
+
+
+class YamlLocator:
+    """Locates block-style YAML by indentation."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.split("\n")
+        # children of a block: (first line, content column) -> members or items
+        self._members: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
+        self._items: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        try:
+            tokens = split(pointer)
+        except ValueError:
+            tokens = []
+        block = self._root_block()
+        if block is None:
+            return 1, 1
+        shown = block
+        for token in tokens:
+            line, col = block
+            text = self._lines[line]
+            if text[col:col + 1] == "-" and text[col + 1:col + 2] in ("", " "):
+                items = self._scan_items(line, col)
+                if not token.isdigit() or int(token) >= len(items):
+                    break
+                shown = items[int(token)]
+                nxt = self._item_content(*shown)
+            else:
+                members = self._scan_members(line, col)
+                if token not in members:
+                    break
+                shown = members[token]
+                nxt = self._value_block(*shown)
+            if nxt is None:
+                break
+            block = nxt
+        return shown[0] + 1, shown[1] + 1
+
+    # -- blocks ---------------------------------------------------------------------------------
+
+    def _content(self, line: int) -> int | None:
+        """Column of the first content character of a line, None for blank and comment lines."""
+        text = self._lines[line]
+        stripped = text.lstrip(" ")
+        if not stripped or stripped.startswith("#") or stripped.startswith("---"):
+            return None
+        return len(text) - len(stripped)
+
+    def _next_content(self, line: int) -> int | None:
+        for index in range(line, len(self._lines)):
+            if self._content(index) is not None:
+                return index
+        return None
+
+    def _root_block(self) -> tuple[int, int] | None:
+        first = self._next_content(0)
+        if first is None:
+            return None
+        return first, self._content(first) or 0
+
+    def _children(self, line: int, col: int) -> list[tuple[int, int]]:
+        """Entry starts of the block whose first entry is at (line, col)."""
+        entries = [(line, col)]
+        for index in range(line + 1, len(self._lines)):
+            indent = self._content(index)
+            if indent is None or indent > col:
+                continue
+            if indent < col:
+                break
+            entries.append((index, col))
+        return entries
+
+    def _scan_members(self, line: int, col: int) -> dict[str, tuple[int, int]]:
+        cached = self._members.get((line, col))
+        if cached is not None:
+            return cached
+        members: dict[str, tuple[int, int]] = {}
+        for entry_line, entry_col in self._children(line, col):
+            key = _parse_key(self._lines[entry_line], entry_col)
+            if key is not None and key not in members:
+                members[key] = (entry_line, entry_col)
+        self._members[(line, col)] = members
+        return members
+
+    def _scan_items(self, line: int, col: int) -> list[tuple[int, int]]:
+        cached = self._items.get((line, col))
+        if cached is not None:
+            return cached
+        items = [
+            entry
+            for entry in self._children(line, col)
+            if self._lines[entry[0]][col:col + 1] == "-"
+        ]
+        self._items[(line, col)] = items
+        return items
+
+    def _item_content(self, line: int, col: int) -> tuple[int, int] | None:
+        """Where the value of the sequence item at (line, col) starts."""
+        text = self._lines[line]
+        rest = text[col + 1:]
+        stripped = rest.lstrip(" ")
+        if stripped and not stripped.startswith("#"):
+            return line, col + 1 + len(rest) - len(stripped)
+        nxt = self._next_content(line + 1)
+        if nxt is None:
+            return None
+        indent = self._content(nxt)
+        return (nxt, indent) if indent is not None and indent > col else None
+
+    def _value_block(self, line: int, col: int) -> tuple[int, int] | None:
+        """Where the block value of the mapping key at (line, col) starts, if it is a block."""
+        text = self._lines[line]
+        colon = _key_end(text, col)
+        if colon is None:
+            return None
+        rest = text[colon:].strip()
+        if rest and not rest.startswith("#") and not rest.startswith(("&", "!")):
+            return None  # a scalar or a flow collection on the same line
+        nxt = self._next_content(line + 1)
+        if nxt is None:
+            return None
+        indent = self._content(nxt)
+        if indent is None:
+            return None
+        if indent > col or (indent == col and self._lines[nxt][col:col + 1] == "-"):
+            return nxt, indent
+        return None
+
+
+def _parse_key(text: str, col: int) -> str | None:
+    """The mapping key written at ``col`` of a line, or None when the line is not ``key:``."""
+    char = text[col:col + 1]
+    if char == '"':
+        try:
+            key, end = scanstring(text, col + 1)
+        except ValueError:
+            return None
+        return str(key) if text[end:].lstrip(" ").startswith(":") else None
+    if char == "'":
+        end = col + 1
+        while True:
+            end = text.find("'", end)
+            if end < 0:
+                return None
+            if text[end + 1:end + 2] == "'":
+                end += 2
+                continue
+            break
+        return text[col + 1:end].replace("''", "'") if text[end + 1:].lstrip(" ").startswith(":") else None
+    match = _KEY_PLAIN.match(text, col)
+    if not match or char in ("-", "?") and text[col + 1:col + 2] in ("", " "):
+        return None
+    return match.group(1).strip()
+
+
+def _key_end(text: str, col: int) -> int | None:
+    """Offset just past the ':' that ends the key at ``col``."""
+    char = text[col:col + 1]
+    if char == '"':
+        try:
+            end = int(scanstring(text, col + 1)[1])
+        except ValueError:
+            return None
+    elif char == "'":
+        end = col + 1
+        while True:
+            end = text.find("'", end)
+            if end < 0:
+                return None
+            if text[end + 1:end + 2] == "'":
+                end += 2
+                continue
+            end += 1
+            break
+    else:
+        match = _KEY_PLAIN.match(text, col)
+        if not match:
+            return None
+        return match.end()
+    colon = text.find(":", end)
+    return colon + 1 if colon >= 0 else None

@@ -1,0 +1,117 @@
+"""The normalized model of an HTTP API, shared by OpenAPI 3.x and Swagger 2.0.
+
+Every element has a natural key, independent of its position in the file and of formatting:
+
+- an operation: ``GET /pets/{}`` (path parameters are positional, so renaming ``{id}`` to
+  ``{petId}`` keeps the key); webhooks ``WEBHOOK newPet POST``; callbacks
+  ``POST /subscribe CALLBACK onEvent {$request.body#/url} POST``;
+- a parameter: ``query.limit``, ``header.x-request-id`` (lower-cased: HTTP headers are
+  case-insensitive), ``path.1`` (its position in the template);
+- a response: its status code (``200``, ``4XX``, ``default``); a media type: its name; a header:
+  its lower-cased name.
+
+Schemas stay as located JSON Schema nodes: the schema checks compare them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diff.nodes import Node
+from ..documents.refs import Workspace
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SUCCESS_PREFIXES = ("2", "3")
+
+
+@dataclass(eq=False)
+class MediaType:
+    name: str
+    node: Node
+    schema: Node | None
+
+
+@dataclass(eq=False)
+class Parameter:
+    key: str
+    name: str
+    location: str
+    node: Node
+    schema: Node | None
+    required: bool
+    deprecated: bool
+    serialization: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Body:
+    node: Node
+    required: bool
+    content: dict[str, MediaType]
+
+
+@dataclass(eq=False)
+class Header:
+    name: str
+    node: Node
+    schema: Node | None
+    required: bool
+
+
+@dataclass(eq=False)
+class Response:
+    status: str
+    node: Node
+    content: dict[str, MediaType]
+    headers: dict[str, Header]
+
+    @property
+    def success(self) -> bool:
+        return self.status.startswith(SUCCESS_PREFIXES) or self.status == "default"
+
+
+@dataclass(eq=False)
+class Operation:
+    key: str
+    label: str
+    node: Node
+    path_item: Node | None
+    parameters: dict[str, Parameter]
+    body: Body | None
+    responses: dict[str, Response]
+    security: list[dict[str, list[str]]] | None
+    security_node: Node | None
+    flipped: bool = False  # webhooks and callbacks: the API provider sends the request
+    parts: list[Node] = field(default_factory=list)  # everything the operation depends on
+
+    @property
+    def method(self) -> str:
+        return self.label.split(" ", 1)[0]
+
+
+@dataclass(eq=False)
+class ApiModel:
+    ws: Workspace
+    root: Node
+    operations: dict[str, Operation]
+    servers: dict[str, Node]
+    security_schemes: dict[str, Node]
+
+
+def template_key(path: str) -> tuple[str, list[str]]:
+    """``/pets/{petId}/toys/{toy}`` -> (``/pets/{}/toys/{}``, [``petId``, ``toy``])."""
+    names: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(path):
+        if path[i] == "{":
+            end = path.find("}", i)
+            if end > i:
+                names.append(path[i + 1:end])
+                out.append("{}")
+                i = end + 1
+                continue
+        out.append(path[i])
+        i += 1
+    return "".join(out), names
