@@ -38,7 +38,7 @@ def _pair(differ: Differ, root: Scope, old: Parameter, new: Parameter, position:
         return
     scope = differ.scope(root, f" → {_label(new)}", f"|{new.key}", old.node, new.node, position)
     args = {"name": new.name, "location": new.location}
-    if old.name != new.name:
+    if old.name != new.name and new.location == "path":
         differ.emit(scope, "api.parameter.renamed", old=old.node.kw("name"),
                     new=new.node.kw("name"), args={"old": old.name, "new": new.name})
     if old.required != new.required:

@@ -45,7 +45,8 @@ def _tuple(node: Node) -> tuple[list[Node], Any, str]:
     elif isinstance(node.get("items"), list):
         prefix, keyword = node.kw("items").items(), "additionalItems"  # type: ignore[union-attr]
     else:
-        return [], True, "items"
+        rest = node.kw("items")  # no tuple: ``items`` governs every position
+        return [], (True if rest is None else rest), "items"
     if not node.has(keyword) and node.has("unevaluatedItems"):
         keyword = "unevaluatedItems"  # with no rule for the rest, unevaluatedItems is it
     rest = node.kw(keyword)

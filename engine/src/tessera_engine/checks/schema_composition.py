@@ -139,6 +139,23 @@ def _keyword_lists(pair: Pair, keyword: str) -> None:
                        product=keyword == "allOf")
 
 
+_WIDER = {Effect.WIDEN, Effect.REPLACE, Effect.IDENTITY}
+_NARROWER = {Effect.NARROW, Effect.REPLACE, Effect.IDENTITY}
+
+
+def _within(pair: Pair, inner: Node, outers: list[Node], *, inner_is_new: bool) -> str | None:
+    """The label of an alternative in ``outers`` that accepts every value ``inner`` accepts.
+    Used for ``anyOf`` only: in a ``oneOf`` overlapping alternatives reject shared values."""
+    for index, outer in enumerate(outers):
+        if inner_is_new:
+            effects, blocking = pair.differ.probe(outer, inner, pair.position), _WIDER
+        else:
+            effects, blocking = pair.differ.probe(inner, outer, pair.position), _NARROWER
+        if not effects & blocking:
+            return branch_label(outer, "anyOf", index)
+    return None
+
+
 def _match_and_compare(
     pair: Pair, keyword: str, old: list[Node], new: list[Node], *, product: bool
 ) -> None:
@@ -149,16 +166,25 @@ def _match_and_compare(
     for index, node in removed:
         label = branch_label(node, keyword, index)
         rule = "schema.composition.part-removed" if product else "schema.composition.branch-removed"
+        effect, note = None, ""
+        if keyword == "anyOf":
+            cover = _within(pair, node, new, inner_is_new=False)
+            if cover is not None:
+                effect, note = Effect.ANNOTATION, f" (its values are accepted by {cover})"
         pair.emit(rule, old=node, seg=f" ({label})", lseg=f"|{keyword}:{label}",
-                  args={"keyword": keyword, "branch": label})
+                  args={"keyword": keyword, "branch": label, "note": note}, effect=effect)
     for index, node in added:
         label = branch_label(node, keyword, index)
         rule = "schema.composition.part-added" if product else "schema.composition.branch-added"
-        effect = None
-        if accepts_anything(pair.differ.new.resolve(node).value):
-            effect = Effect.ANNOTATION if product else None
+        effect, note = None, ""
+        if product and accepts_anything(pair.differ.new.resolve(node).value):
+            effect = Effect.ANNOTATION
+        elif keyword == "anyOf":
+            cover = _within(pair, node, old, inner_is_new=True)
+            if cover is not None:
+                effect, note = Effect.ANNOTATION, f" (its values were accepted by {cover})"
         pair.emit(rule, new=node, seg=f" ({label})", lseg=f"|{keyword}:{label}",
-                  args={"keyword": keyword, "branch": label}, effect=effect)
+                  args={"keyword": keyword, "branch": label, "note": note}, effect=effect)
 
 
 def match(
@@ -248,7 +274,8 @@ def _conditional(pair: Pair) -> None:
         detail = "added" if o_if is None else "removed" if n_if is None else "changed"
         pair.emit("schema.conditional.changed", old=o_if, new=n_if,
                   args={"keyword": "if", "detail": detail})
-        return
+        if o_if is None or n_if is None:
+            return
     for keyword in ("then", "else"):
         o_branch, n_branch = pair.o.kw(keyword), pair.n.kw(keyword)
         if o_branch is not None and n_branch is not None:

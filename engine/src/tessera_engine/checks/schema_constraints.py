@@ -50,7 +50,21 @@ def check(pair: Pair) -> None:
     for keyword, kind in _REPLACEABLE.items():
         if applies(kind):
             _replaceable(pair, keyword)
+    if applies("string"):
+        _content_schema(pair)
     _format(pair)
+
+
+def _content_schema(pair: Pair) -> None:
+    """``contentSchema``: the schema of the decoded content of a string."""
+    o_node, n_node = pair.o.kw("contentSchema"), pair.n.kw("contentSchema")
+    if o_node is None and n_node is None:
+        return
+    if o_node is not None and n_node is not None:
+        pair.child(" (content)", o_node, n_node, lseg="|contentSchema")
+        return
+    rule = "schema.subschema.added" if n_node is not None else "schema.subschema.removed"
+    pair.emit(rule, old=o_node, new=n_node, args={"keyword": "contentSchema"})
 
 
 def _number(value: Any) -> bool:
@@ -164,18 +178,29 @@ def _divides(small: float, large: float) -> bool:
     return abs(ratio - round(ratio)) < 1e-9
 
 
+_MATCH_ANYTHING = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*"})
+
+
 def _replaceable(pair: Pair, keyword: str) -> None:
     old, new = pair.o.get(keyword), pair.n.get(keyword)
+    if keyword == "pattern":
+        old = None if old in _MATCH_ANYTHING else old
+        new = None if new in _MATCH_ANYTHING else new
     if old == new:
         return
     at = {"old": pair.o.kw(keyword), "new": pair.n.kw(keyword)}
     args = {"keyword": keyword, "old": old, "new": new}
+    # An API's patterns are often documentation more than a promise readers check: relaxing
+    # or replacing one is dangerous rather than breaking. JSON Schema subjects stay strict.
+    undecided = keyword == "pattern" and pair.options.api
     if old is None:
         pair.emit("schema.constraint.added", **at, lseg=f"|{keyword}", args=args)
     elif new is None:
-        pair.emit("schema.constraint.removed", **at, lseg=f"|{keyword}", args=args)
+        pair.emit("schema.constraint.removed", **at, lseg=f"|{keyword}", args=args,
+                  dangerous=undecided)
     else:
-        pair.emit("schema.constraint.changed", **at, lseg=f"|{keyword}", args=args)
+        pair.emit("schema.constraint.changed", **at, lseg=f"|{keyword}", args=args,
+                  dangerous=undecided)
 
 
 def _format(pair: Pair) -> None:

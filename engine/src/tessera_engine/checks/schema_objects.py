@@ -175,7 +175,6 @@ def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) 
         return
     if old == new:
         return
-    lenient = lenient_allowed and not pair.options.strict
     opening = _OPENNESS[new] > _OPENNESS[old]
     detail = {
         "open": "now allows any extra member",
@@ -183,8 +182,17 @@ def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) 
         "schema": "now allows extra members of a schema" if opening
         else "now restricts extra members to a schema",
     }[new]
-    rule = "schema.content-model.opened" if opening else "schema.content-model.closed"
-    effect = Effect.EXTENSION if lenient else (Effect.WIDEN if opening else Effect.NARROW)
+    lenient = lenient_allowed and not pair.options.strict
+    if opening:
+        # Tolerant readers ignore members they never saw declared: opening a closed object is
+        # invisible to them. Dropping the schema of extra members (a typed dictionary) is not.
+        rule = "schema.content-model.opened"
+        effect = Effect.EXTENSION if lenient and old == "closed" else Effect.WIDEN
+    else:
+        # An API that starts rejecting members clients send breaks them whatever the policy;
+        # Confluent's LENIENT policy assumes writers never sent undeclared members.
+        rule = "schema.content-model.closed"
+        effect = Effect.EXTENSION if lenient and not pair.options.api else Effect.NARROW
     pair.emit(rule, old=o_node, new=n_node, lseg=f"|{keyword}",
               args={"keyword": keyword, "detail": detail}, effect=effect)
 

@@ -171,6 +171,14 @@ class Differ:
             self._depth -= 1
         return scope
 
+    def probe(self, old: Node, new: Node, position: Position, negated: bool = False) -> set[Effect]:
+        """The effects of changing ``old`` into ``new``, without reporting them: the comparison
+        hangs from a scope no root reaches (it stays memoised, so a later real comparison of
+        the same pair reuses it and reports it then)."""
+        detached = Scope("", "", old, new, position)
+        scope = self.schema(detached, "", "", old, new, position, negated)
+        return self.effects(scope) if scope is not None else set()
+
     def effects(self, scope: Scope) -> set[Effect]:
         """Every effect recorded in ``scope`` and below (cycle-safe)."""
         from ..catalog import load_catalog

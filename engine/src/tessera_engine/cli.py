@@ -1,0 +1,220 @@
+"""The ``tessera`` command line.
+
+Exit codes: 0 compatible, 1 breaking, 2 error (bad input, bad arguments, or a bug in Tessera).
+Errors print one line on stderr naming the file and line; set ``TESSERA_DEBUG=1`` for a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TextIO
+
+from . import __version__
+from .errors import InputError, TesseraError, UsageError
+from .model import Bump, DiffResult, Severity
+from .modes import Mode
+from .render import OUTPUTS
+
+EXIT_OK, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2
+
+DIFF_EPILOG = """\
+examples:
+  tessera diff old/openapi.yaml new/openapi.yaml
+  tessera diff --against origin/main openapi.yaml          # working tree vs a git ref
+  tessera diff v1.json v2.json v3.json --mode backward_transitive
+  tessera diff a.yaml b.yaml --output markdown > comment.md
+  tessera diff a.yaml b.yaml --current-version 1.4.0 --proposed-version 1.5.0
+
+exit status: 0 compatible, 1 breaking, 2 error
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tessera",
+        description="Contracts as code: find the changes in an API or schema that break its "
+                    "consumers.",
+    )
+    parser.add_argument("--version", action="version", version=f"tessera {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two versions of a contract and classify every change",
+        description="Compare two versions of a contract (OpenAPI 3.0/3.1, Swagger 2.0 or JSON "
+                    "Schema, JSON or YAML) and classify every change as breaking, dangerous, "
+                    "safe or annotation.",
+        epilog=DIFF_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("paths", nargs="+", metavar="PATH",
+                      help="OLD NEW (several OLDs, oldest first, for the transitive modes); "
+                           "with --against, the files to check")
+    diff.add_argument("--against", metavar="REF",
+                      help="compare each PATH in the working tree with the same path at this "
+                           "git ref (branch, tag or commit)")
+    diff.add_argument("--format", choices=("openapi", "swagger", "jsonschema"),
+                      help="the contract's format (default: detected from the new version)")
+    diff.add_argument("--mode", type=Mode.parse, metavar="MODE",
+                      help="compatibility mode: auto (per position: inputs backward, outputs "
+                           "forward; the default for APIs), backward (the default for JSON "
+                           "Schema), forward, full, none, or *_transitive")
+    diff.add_argument("--policy", choices=("strict", "lenient"),
+                      help="content-model policy: strict (Confluent's STRICT, the default for "
+                           "JSON Schema) or lenient (tolerant readers, the default for APIs)")
+    diff.add_argument("--fail-on", choices=("breaking", "dangerous"), default="breaking",
+                      help="lowest severity that fails (exit 1); 'dangerous' promotes "
+                           "dangerous findings to breaking (default: breaking)")
+    diff.add_argument("--output", "-o", choices=OUTPUTS, default="text",
+                      help="output format (default: text)")
+    diff.add_argument("--min-severity", choices=[s.value for s in Severity],
+                      default="annotation",
+                      help="leave out findings below this severity (default: show all)")
+    diff.add_argument("--current-version", metavar="SEMVER",
+                      help="the published version (with --proposed-version: check the bump)")
+    diff.add_argument("--proposed-version", metavar="SEMVER",
+                      help="the version this change will be published as; an insufficient "
+                           "bump is reported as breaking")
+    diff.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="colour in text output (default: auto, on a terminal; NO_COLOR "
+                           "turns it off)")
+
+    rules = commands.add_parser(
+        "rules", help="print the rule catalog",
+        description="Print the rule catalog: every kind of change Tessera reports, its effect "
+                    "on valid values, its severity by position and why it breaks.",
+    )
+    rules.add_argument("--output", "-o", choices=("text", "json", "markdown"), default="text",
+                       help="output format (default: text)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_ERROR if exit_.code not in (0, None) else EXIT_OK
+    if args.command is None:
+        parser.print_help(stdout)
+        return EXIT_ERROR
+    try:
+        if args.command == "rules":
+            return _rules(args, stdout)
+        return _diff(args, stdout)
+    except (InputError, UsageError) as err:
+        print(f"tessera: error: {err}", file=stderr)
+        return EXIT_ERROR
+    except TesseraError as err:
+        print(f"tessera: internal error: {err} (please report this)", file=stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader went away (``tessera diff ... | head``)
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as err:  # a bug: one line, unless debugging
+        if os.environ.get("TESSERA_DEBUG"):
+            raise
+        print(f"tessera: internal error: {type(err).__name__}: {err} "
+              "(please report this; TESSERA_DEBUG=1 shows the traceback)", file=stderr)
+        return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush does
+    not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _diff(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .engine import DiffOptions, diff
+    from .render import render
+
+    options = DiffOptions(
+        format=args.format,
+        mode=args.mode,
+        policy=args.policy,
+        fail_on=Severity(args.fail_on),
+        current_version=args.current_version,
+        proposed_version=args.proposed_version,
+    )
+    if args.against:
+        from .documents import FileSource
+        from .gitref import GitTreeSource, absolute
+
+        paths = [absolute(p) for p in args.paths]
+        git = GitTreeSource(os.path.dirname(paths[0]), args.against)
+        results = [diff(path, path, options, source=FileSource(), old_source=git)
+                   for path in paths]
+        result = _combine(results)
+    else:
+        if len(args.paths) < 2:
+            raise UsageError("diff needs OLD and NEW (or --against REF PATH)")
+        result = diff(args.paths[:-1], args.paths[-1], options)
+    shown = _filter(result, Severity(args.min_severity))
+    stdout.write(render(shown, args.output, color=_color(args.color, stdout)))
+    return result.exit_code
+
+
+def _filter(result: DiffResult, minimum: Severity) -> DiffResult:
+    if minimum is Severity.ANNOTATION:
+        return result
+    return replace(result, findings=tuple(f for f in result.findings if f.severity >= minimum))
+
+
+def _combine(results: list[DiffResult]) -> DiffResult:
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    return replace(
+        first,
+        old=tuple(name for r in results for name in r.old),
+        new=", ".join(r.new for r in results),
+        findings=tuple(f for r in results for f in r.findings),
+        bump=Bump.highest([r.bump for r in results]),
+        version_check=next((r.version_check for r in results if r.version_check), None),
+    )
+
+
+def _color(choice: str, stream: TextIO) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _rules(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .catalog import load_catalog
+    from .docgen import rules_markdown, rules_text
+
+    catalog = load_catalog()
+    if args.output == "json":
+        import json
+
+        data = {"version": catalog.version, "rules": [r.to_dict() for r in catalog]}
+        stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    elif args.output == "markdown":
+        stdout.write(rules_markdown(catalog))
+    else:
+        stdout.write(rules_text(catalog))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
