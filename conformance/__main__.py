@@ -18,8 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.shared) / "conformance"
     if not root.is_dir():
-        print(f"conformance: {root} not found (the corpora live beside the repository)",
-              file=sys.stderr)
+        print(
+            f"conformance: {root} not found (the corpora live beside the repository)",
+            file=sys.stderr,
+        )
         return 2
     scores: list[Score] = [*confluent.run(root), *oasdiff.run(root)]
     ok = True

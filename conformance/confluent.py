@@ -32,15 +32,15 @@ def run(root: Path) -> list[Score]:
                 label = f"{case_id} {case['description']}"
                 _score(strict, case_id, label, old, new, "strict", case["compatible"])
                 if "compatible_lenient" in case:
-                    _score(lenient, case_id, label, old, new, "lenient",
-                           case["compatible_lenient"])
+                    _score(lenient, case_id, label, old, new, "lenient", case["compatible_lenient"])
     finally:
         scratch.close()
     return [strict, lenient]
 
 
-def _score(score: Score, case_id: str, label: str, old: str, new: str, policy: str,
-           expected: bool) -> None:
+def _score(
+    score: Score, case_id: str, label: str, old: str, new: str, policy: str, expected: bool
+) -> None:
     try:
         result = diff(old, new, DiffOptions(format="jsonschema", policy=policy))
     except TesseraError as err:
@@ -48,6 +48,8 @@ def _score(score: Score, case_id: str, label: str, old: str, new: str, policy: s
         return
     compatible = not result.breaking
     rules = ", ".join(sorted({f.rule for f in result.findings if f.severity.value == "breaking"}))
-    detail = (f"{label}: expected {'compatible' if expected else 'incompatible'}, Tessera says "
-              f"{'compatible' if compatible else 'breaking'} ({rules})")
+    detail = (
+        f"{label}: expected {'compatible' if expected else 'incompatible'}, Tessera says "
+        f"{'compatible' if compatible else 'breaking'} ({rules})"
+    )
     score.count(case_id, compatible == expected, detail, deviations("confluent-json-schema"))

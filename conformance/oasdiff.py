@@ -42,8 +42,7 @@ def run(root: Path) -> list[Score]:
         if kind is None or case["base"] == case["revision"]:
             continue
         try:
-            result = diff(str(folder / case["base"]), str(folder / case["revision"]),
-                          DiffOptions())
+            result = diff(str(folder / case["base"]), str(folder / case["revision"]), DiffOptions())
             findings: list[Finding] = list(result.findings)
         except TesseraError as err:
             findings, failure = [], str(err)
@@ -54,8 +53,13 @@ def run(root: Path) -> list[Score]:
         else:
             ids = _judged_ids(case, kind, coverage)
             side = _direction(case["checks"])
-            breaking = sorted({f.rule for f in findings if matches(f.rule, dict(f.args), ids)
-                               and _breaking_at(f, side)})
+            breaking = sorted(
+                {
+                    f.rule
+                    for f in findings
+                    if matches(f.rule, dict(f.args), ids) and _breaking_at(f, side)
+                }
+            )
         expected = ", ".join(case["expected_ids"]) or f"nothing at {case['min_level']}"
         label = f"{case['id']} [{case['checks']}] ({expected})"
         score = errors if kind == "err" else infos

@@ -22,27 +22,37 @@ _TABLE: list[tuple[str, tuple[str, ...]]] = [
     (r"^(endpoint-added|webhook-added)", ("api.operation.added",)),
     (r"^api-(global-)?security-component", ("api.security-scheme.",)),
     (r"^api-(global-)?security", ("api.security.",)),
-    (r"^new-request-path-parameter$|^new-(required|optional)-request-parameter$",
-     ("api.parameter.added",)),
+    (
+        r"^new-request-path-parameter$|^new-(required|optional)-request-parameter$",
+        ("api.parameter.added",),
+    ),
     (r"^request-parameter-removed$", ("api.parameter.removed",)),
     (r"^request-parameter-became-(required|optional)$", ("api.parameter.required-",)),
-    (r"^request-body-(removed|added|became-required|became-optional)",
-     ("api.request-body.",)),
+    (r"^request-body-(removed|added|became-required|became-optional)", ("api.request-body.",)),
     (r"media-?type-(added|removed)$", ("api.media-type.",)),
     (r"^response-(success|non-success)-status", ("api.response.",)),
-    (r"^(optional|required)-response-header-removed$|^response-header-became-optional$",
-     ("api.response-header.",)),
+    (
+        r"^(optional|required)-response-header-removed$|^response-header-became-optional$",
+        ("api.response-header.",),
+    ),
     (r"x-extensible-enum|enum-value-(added|removed)$", ("schema.enum.",)),
     (r"became-enum$", ("schema.enum.",)),
     (r"became-(not-)?nullable$", ("schema.nullable.",)),
     # oasdiff's type checks leave null-only changes to its became-nullable rules
-    (r"type-(changed|generalized|specialized|compatible)$|list-of-types",
-     ("schema.type.", "schema.constraint.", "schema.composition.")),
+    (
+        r"type-(changed|generalized|specialized|compatible)$|list-of-types",
+        ("schema.type.", "schema.constraint.", "schema.composition."),
+    ),
     (r"(max|min)-contains|contains-(added|removed)$", ("schema.constraint.", "schema.subschema.")),
-    (r"(max-length|min-length|max-items|min-items|exclusive-max|exclusive-min|max|min)"
-     r"-(set|unset|increased|decreased)$", ("schema.constraint.",)),
-    (r"pattern-property", ("schema.subschema.", "schema.type.", "schema.constraint.",
-                           "schema.property.")),
+    (
+        r"(max-length|min-length|max-items|min-items|exclusive-max|exclusive-min|max|min)"
+        r"-(set|unset|increased|decreased)$",
+        ("schema.constraint.",),
+    ),
+    (
+        r"pattern-property",
+        ("schema.subschema.", "schema.type.", "schema.constraint.", "schema.property."),
+    ),
     (r"pattern-(added|removed|changed)$", ("schema.constraint.",)),
     (r"property-names", ("schema.subschema.",)),
     # a new or removed positional item shows as that position's schema changing
@@ -57,23 +67,34 @@ _TABLE: list[tuple[str, tuple[str, ...]]] = [
     (r"(one-of|any-of)-(added|removed)$", ("schema.composition.",)),
     (r"all-of-(added|removed)$", ("schema.composition.", "schema.property.")),
     (r"^request-parameter-.*became-required", ("api.parameter.required-",)),
-    (r"became-required(-with-default)?$|became-optional$",
-     ("schema.property.required-", "api.parameter.required-")),
+    (
+        r"became-required(-with-default)?$|became-optional$",
+        ("schema.property.required-", "api.parameter.required-"),
+    ),
     (r"read-only|write-only", ("schema.property.",)),
-    (r"property-(added|removed)$|^new-(required|optional)-request-property",
-     ("schema.property.",)),
+    (r"property-(added|removed)$|^new-(required|optional)-request-property", ("schema.property.",)),
 ]
 _COMPILED = [(re.compile(pattern), prefixes) for pattern, prefixes in _TABLE]
 
 
 _KEYWORDS = [
-    ("exclusive-max", "exclusiveMaximum"), ("exclusive-min", "exclusiveMinimum"),
-    ("max-length", "maxLength"), ("min-length", "minLength"), ("max-items", "maxItems"),
-    ("min-items", "minItems"), ("max-contains", "maxContains"), ("min-contains", "minContains"),
-    ("content-encoding", "contentEncoding"), ("content-media-type", "contentMediaType"),
-    ("content-schema", "contentSchema"), ("property-names", "propertyNames"),
-    ("pattern-property", "patternProperties"), ("pattern", "pattern"), ("contains", "contains"),
-    ("-max-", "maximum"), ("-min-", "minimum"),
+    ("exclusive-max", "exclusiveMaximum"),
+    ("exclusive-min", "exclusiveMinimum"),
+    ("max-length", "maxLength"),
+    ("min-length", "minLength"),
+    ("max-items", "maxItems"),
+    ("min-items", "minItems"),
+    ("max-contains", "maxContains"),
+    ("min-contains", "minContains"),
+    ("content-encoding", "contentEncoding"),
+    ("content-media-type", "contentMediaType"),
+    ("content-schema", "contentSchema"),
+    ("property-names", "propertyNames"),
+    ("pattern-property", "patternProperties"),
+    ("pattern", "pattern"),
+    ("contains", "contains"),
+    ("-max-", "maximum"),
+    ("-min-", "minimum"),
 ]
 
 
@@ -109,6 +130,7 @@ def matches(rule: str, args: dict[str, object], oasdiff_ids: list[str] | set[str
 def _same_keyword(wanted: str, found: str) -> bool:
     """``exclusiveMinimum`` and ``minimum`` describe the same bound (OpenAPI 3.0 writes an
     exclusive bound as ``minimum`` plus ``exclusiveMinimum: true``)."""
+
     def bound(name: str) -> str:
         return name.replace("exclusiveM", "m")
 

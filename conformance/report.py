@@ -53,9 +53,11 @@ class Score:
     def line(self) -> str:
         relation = "<" if self.at_most else ">="
         status = "ok" if self.passed else "MISSED"
-        line = (f"{self.name}: {self.fraction:.1%} without {len(self.deviating)} documented "
-                f"deviations (target {relation} {self.target:.0%}) {status}; raw "
-                f"{self.agreed}/{self.total} = {self.raw:.1%}")
+        line = (
+            f"{self.name}: {self.fraction:.1%} without {len(self.deviating)} documented "
+            f"deviations (target {relation} {self.target:.0%}) {status}; raw "
+            f"{self.agreed}/{self.total} = {self.raw:.1%}"
+        )
         if self.stale:
             line += f"; STALE deviations (now agree, remove them): {', '.join(self.stale)}"
         return line

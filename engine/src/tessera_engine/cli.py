@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tessera",
         description="Contracts as code: find the changes in an API or schema that break its "
-                    "consumers.",
+        "consumers.",
     )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -47,55 +47,96 @@ def build_parser() -> argparse.ArgumentParser:
         "diff",
         help="compare two versions of a contract and classify every change",
         description="Compare two versions of a contract (OpenAPI 3.0/3.1, Swagger 2.0 or JSON "
-                    "Schema, JSON or YAML) and classify every change as breaking, dangerous, "
-                    "safe or annotation.",
+        "Schema, JSON or YAML) and classify every change as breaking, dangerous, "
+        "safe or annotation.",
         epilog=DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    diff.add_argument("paths", nargs="+", metavar="PATH",
-                      help="OLD NEW (several OLDs, oldest first, for the transitive modes); "
-                           "with --against, the files to check")
-    diff.add_argument("--against", metavar="REF",
-                      help="compare each PATH in the working tree with the same path at this "
-                           "git ref (branch, tag or commit)")
-    diff.add_argument("--format", choices=("openapi", "swagger", "jsonschema"),
-                      help="the contract's format (default: detected from the new version)")
-    diff.add_argument("--mode", type=Mode.parse, metavar="MODE",
-                      help="compatibility mode: auto (per position: inputs backward, outputs "
-                           "forward; the default for APIs), backward (the default for JSON "
-                           "Schema), forward, full, none, or *_transitive")
-    diff.add_argument("--policy", choices=("strict", "lenient"),
-                      help="content-model policy: strict (Confluent's STRICT, the default for "
-                           "JSON Schema) or lenient (tolerant readers, the default for APIs)")
-    diff.add_argument("--fail-on", choices=("breaking", "dangerous"), default="breaking",
-                      help="lowest severity that fails (exit 1); 'dangerous' promotes "
-                           "dangerous findings to breaking (default: breaking)")
-    diff.add_argument("--output", "-o", choices=OUTPUTS, default="text",
-                      help="output format (default: text)")
-    diff.add_argument("--min-severity", choices=[s.value for s in Severity],
-                      default="annotation",
-                      help="leave out findings below this severity (default: show all)")
-    diff.add_argument("--current-version", metavar="SEMVER",
-                      help="the published version (with --proposed-version: check the bump)")
-    diff.add_argument("--proposed-version", metavar="SEMVER",
-                      help="the version this change will be published as; an insufficient "
-                           "bump is reported as breaking")
-    diff.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                      help="colour in text output (default: auto, on a terminal; NO_COLOR "
-                           "turns it off)")
+    diff.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="OLD NEW (several OLDs, oldest first, for the transitive modes); "
+        "with --against, the files to check",
+    )
+    diff.add_argument(
+        "--against",
+        metavar="REF",
+        help="compare each PATH in the working tree with the same path at this "
+        "git ref (branch, tag or commit)",
+    )
+    diff.add_argument(
+        "--format",
+        choices=("openapi", "swagger", "jsonschema"),
+        help="the contract's format (default: detected from the new version)",
+    )
+    diff.add_argument(
+        "--mode",
+        type=Mode.parse,
+        metavar="MODE",
+        help="compatibility mode: auto (per position: inputs backward, outputs "
+        "forward; the default for APIs), backward (the default for JSON "
+        "Schema), forward, full, none, or *_transitive",
+    )
+    diff.add_argument(
+        "--policy",
+        choices=("strict", "lenient"),
+        help="content-model policy: strict (Confluent's STRICT, the default for "
+        "JSON Schema) or lenient (tolerant readers, the default for APIs)",
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("breaking", "dangerous"),
+        default="breaking",
+        help="lowest severity that fails (exit 1); 'dangerous' promotes "
+        "dangerous findings to breaking (default: breaking)",
+    )
+    diff.add_argument(
+        "--output", "-o", choices=OUTPUTS, default="text", help="output format (default: text)"
+    )
+    diff.add_argument(
+        "--min-severity",
+        choices=[s.value for s in Severity],
+        default="annotation",
+        help="leave out findings below this severity (default: show all)",
+    )
+    diff.add_argument(
+        "--current-version",
+        metavar="SEMVER",
+        help="the published version (with --proposed-version: check the bump)",
+    )
+    diff.add_argument(
+        "--proposed-version",
+        metavar="SEMVER",
+        help="the version this change will be published as; an insufficient "
+        "bump is reported as breaking",
+    )
+    diff.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in text output (default: auto, on a terminal; NO_COLOR turns it off)",
+    )
 
     rules = commands.add_parser(
-        "rules", help="print the rule catalog",
+        "rules",
+        help="print the rule catalog",
         description="Print the rule catalog: every kind of change Tessera reports, its effect "
-                    "on valid values, its severity by position and why it breaks.",
+        "on valid values, its severity by position and why it breaks.",
     )
-    rules.add_argument("--output", "-o", choices=("text", "json", "markdown"), default="text",
-                       help="output format (default: text)")
+    rules.add_argument(
+        "--output",
+        "-o",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (default: text)",
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     parser = build_parser()
@@ -124,8 +165,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except Exception as err:  # a bug: one line, unless debugging
         if os.environ.get("TESSERA_DEBUG"):
             raise
-        print(f"tessera: internal error: {type(err).__name__}: {err} "
-              "(please report this; TESSERA_DEBUG=1 shows the traceback)", file=stderr)
+        print(
+            f"tessera: internal error: {type(err).__name__}: {err} "
+            "(please report this; TESSERA_DEBUG=1 shows the traceback)",
+            file=stderr,
+        )
         return EXIT_ERROR
 
 
@@ -157,8 +201,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO) -> int:
 
         paths = [absolute(p) for p in args.paths]
         git = GitTreeSource(os.path.dirname(paths[0]), args.against)
-        results = [diff(path, path, options, source=FileSource(), old_source=git)
-                   for path in paths]
+        results = [diff(path, path, options, source=FileSource(), old_source=git) for path in paths]
         result = _combine(results)
     else:
         if len(args.paths) < 2:

@@ -15,8 +15,11 @@ def _severity_line(rule: Rule) -> str:
 def rules_text(catalog: Catalog) -> str:
     lines = [f"Tessera rule catalog, version {catalog.version} ({len(catalog)} rules)", ""]
     for rule in catalog:
-        effect = rule.effect.value if rule.effect else "conditional (" + ", ".join(
-            e.value for e in rule.effects) + ")"
+        effect = (
+            rule.effect.value
+            if rule.effect
+            else "conditional (" + ", ".join(e.value for e in rule.effects) + ")"
+        )
         lines.append(rule.id)
         lines.append(f"  {rule.summary}")
         lines.append(f"  effect: {effect}; severity: {_severity_line(rule)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from . import semver
 from .catalog import load_catalog
@@ -36,6 +37,7 @@ class DiffOptions:
     fail_on: Severity = Severity.BREAKING
     current_version: str | None = None
     proposed_version: str | None = None
+    today: date | None = None  # the date sunset dates are judged against (default: today)
 
 
 def diff(
@@ -60,9 +62,7 @@ def diff(
     return diff_workspaces(old_wss, new_ws, options)
 
 
-def diff_workspaces(
-    olds: Sequence[Workspace], new: Workspace, options: DiffOptions
-) -> DiffResult:
+def diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOptions) -> DiffResult:
     adapter = _adapter(options.format, new, olds)
     mode = options.mode or adapter.default_mode
     policy = options.policy or adapter.default_policy
@@ -73,7 +73,7 @@ def diff_workspaces(
     seen: set[str] = set()
     for old in reversed(against):  # newest first, as Confluent checks transitive modes
         label = old.root.name if len(against) > 1 else None
-        for finding in _compare(adapter, old, new, mode, policy == "strict"):
+        for finding in _compare(adapter, old, new, mode, policy == "strict", options.today):
             if finding.fingerprint in seen:
                 continue
             seen.add(finding.fingerprint)
@@ -102,25 +102,28 @@ def diff_workspaces(
 
 
 def _adapter(name: str | None, new: Workspace, olds: Sequence[Workspace]) -> Adapter:
-    if name:
-        adapter = get_adapter(name)
-    else:
-        adapter = detect(new)
+    adapter = get_adapter(name) if name else detect(new)
     for ws in (*olds, new):
         adapter.validate(ws)
     return adapter
 
 
 def _compare(
-    adapter: Adapter, old: Workspace, new: Workspace, mode: Mode, strict: bool
+    adapter: Adapter,
+    old: Workspace,
+    new: Workspace,
+    mode: Mode,
+    strict: bool,
+    today: date | None,
 ) -> list[Finding]:
-    differ = Differ(old, new, adapter.options(strict), SCHEMA_CHECKS)
+    differ = Differ(old, new, replace(adapter.options(strict), today=today), SCHEMA_CHECKS)
     subject_position = effective_position(mode, Position.INPUT)
     try:
         adapter.compare(differ, old, new, subject_position)
     except RecursionError:
-        raise LimitError("the documents are nested too deeply to compare",
-                         file=new.root.name) from None
+        raise LimitError(
+            "the documents are nested too deeply to compare", file=new.root.name
+        ) from None
     return collect(differ, load_catalog(), mode)
 
 
@@ -129,7 +132,8 @@ def _promote(findings: list[Finding], fail_on: Severity) -> list[Finding]:
         return findings
     return [
         replace(f, severity=Severity.BREAKING, promoted_from=Severity.DANGEROUS)
-        if f.severity is Severity.DANGEROUS else f
+        if f.severity is Severity.DANGEROUS
+        else f
         for f in findings
     ]
 

@@ -16,8 +16,13 @@ from typing import Any
 
 
 def fingerprint(rule: str, key: str, args: Mapping[str, Any]) -> str:
-    payload = json.dumps([rule, key, _canonical(args)], sort_keys=True, ensure_ascii=False,
-                         default=str, separators=(",", ":"))
+    payload = json.dumps(
+        [rule, key, _canonical(args)],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -38,8 +38,7 @@ class GitTreeSource:
         try:
             return absolute.relative_to(self.workdir).as_posix()
         except ValueError:
-            raise LoadError(f"not inside the git repository at {self.workdir}",
-                            file=path) from None
+            raise LoadError(f"not inside the git repository at {self.workdir}", file=path) from None
 
     def read(self, path: str) -> bytes:
         relative = self._relative(path)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Position(str, Enum):
+class Position(StrEnum):
     """Who reads an element. Inputs are read by the provider (request bodies, parameters),
     outputs by consumers (responses). ``both`` when an element is used both ways."""
 
@@ -39,7 +39,7 @@ class Position(str, Enum):
         return self
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     """What a change does to the set of values a schema (or an API element) accepts."""
 
     WIDEN = "widen"  # old values stay valid, new ones appear (breaks readers of outputs)
@@ -58,7 +58,7 @@ class Effect(str, Enum):
         return self
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is, in increasing order."""
 
     ANNOTATION = "annotation"
@@ -99,7 +99,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Bump(str, Enum):
+class Bump(StrEnum):
     """The semantic-version increment a set of findings requires."""
 
     NONE = "none"

@@ -21,14 +21,14 @@ only *dangerous*).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from .catalog import Rule
 from .errors import UsageError
 from .model import Bump, Effect, Position, Severity
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     AUTO = "auto"
     BACKWARD = "backward"
     FORWARD = "forward"

@@ -54,8 +54,14 @@ def check(current_text: str, proposed_text: str, required: Bump) -> VersionCheck
         effective = Bump.MINOR  # 0.y.z: the minor number signals breaking changes
 
     def result(ok: bool, reason: str) -> VersionCheck:
-        return VersionCheck(current=str(current), proposed=str(proposed), required=required,
-                            actual=actual, ok=ok, reason=reason)
+        return VersionCheck(
+            current=str(current),
+            proposed=str(proposed),
+            required=required,
+            actual=actual,
+            ok=ok,
+            reason=reason,
+        )
 
     if proposed.compare(current) <= 0:
         if required is Bump.NONE and proposed.compare(current) == 0:
@@ -68,5 +74,8 @@ def check(current_text: str, proposed_text: str, required: Bump) -> VersionCheck
     if actual.rank >= effective.rank:
         return result(True, f"{actual.value} bump covers the required {required.value} bump")
     needed = next_version(str(current), required)
-    return result(False, f"the changes need a {required.value} bump ({current} -> {needed} "
-                         f"or later), but {proposed} is a {actual.value} bump")
+    return result(
+        False,
+        f"the changes need a {required.value} bump ({current} -> {needed} "
+        f"or later), but {proposed} is a {actual.value} bump",
+    )

@@ -51,7 +51,7 @@ class Rule:
         return self.id.split(".")[2]
 
     def render(self, args: dict[str, Any]) -> str:
-        return _Formatter().vformat(self.message, (), args)
+        return str(_Formatter().vformat(self.message, (), args))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +76,8 @@ class _Formatter(string.Formatter):
     values the way a reader expects (JSON-ish, lists joined)."""
 
     def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
-        return kwargs.get(key, "?") if isinstance(key, str) else "?"
+        value: Any = kwargs.get(key, "?") if isinstance(key, str) else "?"
+        return value
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
         if conversion == "j":  # {value!j}: as a JSON literal ("open", 3, null)
@@ -86,7 +87,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, _Literal):
             return format(str(value), format_spec)
-        return super().format_field(show(value), format_spec)
+        return str(super().format_field(show(value), format_spec))
 
 
 class _Literal(str):
@@ -143,7 +144,7 @@ class Catalog:
 @cache
 def load_catalog() -> Catalog:
     text = resources.files(__package__).joinpath("rules.yaml").read_text(encoding="utf-8")
-    data = yaml_rs.loads(text, parse_datetime=False)
+    data: Any = yaml_rs.loads(text, parse_datetime=False)
     return Catalog(int(data["version"]), [_rule(raw) for raw in data["rules"]])
 
 

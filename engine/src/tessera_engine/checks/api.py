@@ -32,8 +32,9 @@ def _removed(differ: Differ, old: Operation, new: ApiModel) -> None:
     if old.node.get("deprecated") is True:
         raw, _ = api_lifecycle.sunset(old.node)
         note = f" (it was deprecated{', sunset ' + raw if raw else ''})"
-    differ.emit(root, "api.operation.removed", old=old.node,
-                args={"operation": old.label, "note": note})
+    differ.emit(
+        root, "api.operation.removed", old=old.node, args={"operation": old.label, "note": note}
+    )
 
 
 def _surviving_parent(old: Operation, new: ApiModel) -> Node:
@@ -53,10 +54,10 @@ def _operation(differ: Differ, old: Operation, new: Operation) -> None:
         differ.same(a, b) for a, b in zip(old.parts, new.parts, strict=True)
     ):
         return
-    root = differ.root(new.label, new.key, old.node, new.node, Position.NONE,
-                       operation=new.label)
-    inputs, outputs = (Position.OUTPUT, Position.INPUT) if new.flipped else (
-        Position.INPUT, Position.OUTPUT)
+    root = differ.root(new.label, new.key, old.node, new.node, Position.NONE, operation=new.label)
+    inputs, outputs = (
+        (Position.OUTPUT, Position.INPUT) if new.flipped else (Position.INPUT, Position.OUTPUT)
+    )
     api_lifecycle.compare(differ, root, old.node, new.node, "operation")
     _meta(differ, root, old, new)
     api_parameters.compare(differ, root, old, new, inputs)
@@ -68,28 +69,55 @@ def _operation(differ: Differ, old: Operation, new: Operation) -> None:
 def _meta(differ: Differ, root: Scope, old: Operation, new: Operation) -> None:
     o, n = old.node, new.node
     if o.get("operationId") != n.get("operationId"):
-        differ.emit(root, "api.operation.id-changed", old=o.kw("operationId"),
-                    new=n.kw("operationId") or n, lseg="|operationId",
-                    args={"old": o.get("operationId", "(none)"),
-                          "new": n.get("operationId", "(none)")})
+        differ.emit(
+            root,
+            "api.operation.id-changed",
+            old=o.kw("operationId"),
+            new=n.kw("operationId") or n,
+            lseg="|operationId",
+            args={"old": o.get("operationId", "(none)"), "new": n.get("operationId", "(none)")},
+        )
     for keyword in ("summary", "description"):
         if o.get(keyword) != n.get(keyword):
-            differ.emit(root, "meta.description.changed", old=o.kw(keyword),
-                        new=n.kw(keyword) or n, lseg=f"|{keyword}", args={"keyword": keyword})
+            differ.emit(
+                root,
+                "meta.description.changed",
+                old=o.kw(keyword),
+                new=n.kw(keyword) or n,
+                lseg=f"|{keyword}",
+                args={"keyword": keyword},
+            )
     o_tags, n_tags = o.get("tags") or [], n.get("tags") or []
-    if isinstance(o_tags, list) and isinstance(n_tags, list) and sorted(map(str, o_tags)) != sorted(map(str, n_tags)):
-        differ.emit(root, "meta.tags.changed", old=o.kw("tags"), new=n.kw("tags") or n,
-                    lseg="|tags", args={"old": o_tags or "(none)", "new": n_tags or "(none)"})
+    if (
+        isinstance(o_tags, list)
+        and isinstance(n_tags, list)
+        and sorted(map(str, o_tags)) != sorted(map(str, n_tags))
+    ):
+        differ.emit(
+            root,
+            "meta.tags.changed",
+            old=o.kw("tags"),
+            new=n.kw("tags") or n,
+            lseg="|tags",
+            args={"old": o_tags or "(none)", "new": n_tags or "(none)"},
+        )
 
 
 def _servers(differ: Differ, old: ApiModel, new: ApiModel) -> None:
     if old.servers.keys() == new.servers.keys():
         return
-    root = differ.root("servers", "servers", old.root.kw("servers"),
-                       new.root.kw("servers") or new.root, Position.NONE)
+    root = differ.root(
+        "servers",
+        "servers",
+        old.root.kw("servers"),
+        new.root.kw("servers") or new.root,
+        Position.NONE,
+    )
     for url in old.servers.keys() - new.servers.keys():
-        differ.emit(root, "api.server.removed", old=old.servers[url], lseg=f"|{url}",
-                    args={"url": url})
+        differ.emit(
+            root, "api.server.removed", old=old.servers[url], lseg=f"|{url}", args={"url": url}
+        )
     for url in new.servers.keys() - old.servers.keys():
-        differ.emit(root, "api.server.added", new=new.servers[url], lseg=f"|{url}",
-                    args={"url": url})
+        differ.emit(
+            root, "api.server.added", new=new.servers[url], lseg=f"|{url}", args={"url": url}
+        )

@@ -9,31 +9,50 @@ from ..model import Effect, Position
 _JSON = ("application/json", "*/*")
 
 
-def request(differ: Differ, root: Scope, old: Operation, new: Operation, position: Position) -> None:
+def request(
+    differ: Differ, root: Scope, old: Operation, new: Operation, position: Position
+) -> None:
     o, n = old.body, new.body
-    if o is None and n is None:
-        return
     if o is None:
-        differ.emit(root, "api.request-body.added", new=n.node, seg=" → body", lseg="|body",  # type: ignore[union-attr]
-                    args={"required_word": "required" if n.required else "optional"},  # type: ignore[union-attr]
-                    effect=Effect.NARROW if n.required else Effect.EXTENSION,  # type: ignore[union-attr]
-                    position=position)
+        if n is None:
+            return
+        differ.emit(
+            root,
+            "api.request-body.added",
+            new=n.node,
+            seg=" → body",
+            lseg="|body",
+            args={"required_word": "required" if n.required else "optional"},
+            effect=Effect.NARROW if n.required else Effect.EXTENSION,
+            position=position,
+        )
         return
     if n is None:
-        differ.emit(root, "api.request-body.removed", old=o.node, seg=" → body", lseg="|body",
-                    position=position)
+        differ.emit(
+            root,
+            "api.request-body.removed",
+            old=o.node,
+            seg=" → body",
+            lseg="|body",
+            position=position,
+        )
         return
     if differ.same(o.node, n.node):
         return
     scope = differ.scope(root, " → body", "|body", o.node, n.node, position)
     if o.required != n.required:
-        rule = "api.request-body.required-added" if n.required else "api.request-body.required-removed"
+        rule = (
+            "api.request-body.required-added" if n.required else "api.request-body.required-removed"
+        )
         differ.emit(scope, rule, old=o.node.kw("required"), new=n.node.kw("required") or n.node)
     content(differ, scope, o.content, n.content, position)
 
 
 def content(
-    differ: Differ, scope: Scope, old: dict[str, MediaType], new: dict[str, MediaType],
+    differ: Differ,
+    scope: Scope,
+    old: dict[str, MediaType],
+    new: dict[str, MediaType],
     position: Position,
 ) -> None:
     """Compare media types by name and the schemas of those in both."""
@@ -41,15 +60,32 @@ def content(
     for name in dict.fromkeys([*old, *new]):
         o, n = old.get(name), new.get(name)
         if n is None:
-            differ.emit(scope, "api.media-type.removed", old=o.node, lseg=f"|{name}",  # type: ignore[union-attr]
-                        args={"media_type": o.name})  # type: ignore[union-attr]
+            if o is not None:
+                differ.emit(
+                    scope,
+                    "api.media-type.removed",
+                    old=o.node,
+                    lseg=f"|{name}",
+                    args={"media_type": o.name},
+                )
         elif o is None:
-            differ.emit(scope, "api.media-type.added", new=n.node, lseg=f"|{name}",
-                        args={"media_type": n.name})
+            differ.emit(
+                scope,
+                "api.media-type.added",
+                new=n.node,
+                lseg=f"|{name}",
+                args={"media_type": n.name},
+            )
         elif o.schema is not None and n.schema is not None:
             seg = f" ({n.name})" if several and name not in _JSON else ""
             differ.schema(scope, seg, f"|{name}", o.schema, n.schema, position)
         elif o.schema is not None or n.schema is not None:
             rule = "schema.subschema.added" if n.schema is not None else "schema.subschema.removed"
-            differ.emit(scope, rule, old=o.schema, new=n.schema or n.node, lseg=f"|{name}",
-                        args={"keyword": f"schema of {n.name}"})
+            differ.emit(
+                scope,
+                rule,
+                old=o.schema,
+                new=n.schema or n.node,
+                lseg=f"|{name}",
+                args={"keyword": f"schema of {n.name}"},
+            )

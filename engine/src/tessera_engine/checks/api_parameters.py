@@ -10,23 +10,43 @@ from ..model import Effect, Position
 from . import api_lifecycle
 
 
-def compare(differ: Differ, root: Scope, old: Operation, new: Operation, position: Position) -> None:
+def compare(
+    differ: Differ, root: Scope, old: Operation, new: Operation, position: Position
+) -> None:
     for key in dict.fromkeys([*old.parameters, *new.parameters]):
         o, n = old.parameters.get(key), new.parameters.get(key)
         if o is not None and n is not None:
             _pair(differ, root, o, n, position)
         elif n is not None:
-            args = {"name": n.name, "location": n.location,
-                    "required_word": "required" if n.required else "optional"}
-            differ.emit(root, "api.parameter.added", new=n.node, seg=f" → {_label(n)}",
-                        lseg=f"|{key}", args=args, position=position,
-                        effect=Effect.NARROW if n.required else Effect.EXTENSION)
+            args = {
+                "name": n.name,
+                "location": n.location,
+                "required_word": "required" if n.required else "optional",
+            }
+            differ.emit(
+                root,
+                "api.parameter.added",
+                new=n.node,
+                seg=f" → {_label(n)}",
+                lseg=f"|{key}",
+                args=args,
+                position=position,
+                effect=Effect.NARROW if n.required else Effect.EXTENSION,
+            )
         elif o is not None:
             seg = f" → {_label(o)}"
-            differ.emit(root, "api.parameter.removed", old=o.node, seg=seg, lseg=f"|{key}",
-                        args={"name": o.name, "location": o.location}, position=position)
-            api_lifecycle.removed_early(differ, root, o.node, f"{o.location} parameter '{o.name}'",
-                                        seg)
+            differ.emit(
+                root,
+                "api.parameter.removed",
+                old=o.node,
+                seg=seg,
+                lseg=f"|{key}",
+                args={"name": o.name, "location": o.location},
+                position=position,
+            )
+            api_lifecycle.removed_early(
+                differ, root, o.node, f"{o.location} parameter '{o.name}'", seg
+            )
 
 
 def _label(parameter: Parameter) -> str:
@@ -39,18 +59,37 @@ def _pair(differ: Differ, root: Scope, old: Parameter, new: Parameter, position:
     scope = differ.scope(root, f" → {_label(new)}", f"|{new.key}", old.node, new.node, position)
     args = {"name": new.name, "location": new.location}
     if old.name != new.name and new.location == "path":
-        differ.emit(scope, "api.parameter.renamed", old=old.node.kw("name"),
-                    new=new.node.kw("name"), args={"old": old.name, "new": new.name})
+        differ.emit(
+            scope,
+            "api.parameter.renamed",
+            old=old.node.kw("name"),
+            new=new.node.kw("name"),
+            args={"old": old.name, "new": new.name},
+        )
     if old.required != new.required:
         rule = "api.parameter.required-added" if new.required else "api.parameter.required-removed"
-        differ.emit(scope, rule, old=old.node.kw("required"),
-                    new=new.node.kw("required") or new.node, args=args)
-    changed = [f"{k} {old.serialization.get(k)!s} -> {new.serialization.get(k)!s}"
-               for k in sorted(old.serialization.keys() | new.serialization.keys())
-               if old.serialization.get(k) != new.serialization.get(k)]
+        differ.emit(
+            scope,
+            rule,
+            old=old.node.kw("required"),
+            new=new.node.kw("required") or new.node,
+            args=args,
+        )
+    changed = [
+        f"{k} {old.serialization.get(k)!s} -> {new.serialization.get(k)!s}"
+        for k in sorted(old.serialization.keys() | new.serialization.keys())
+        if old.serialization.get(k) != new.serialization.get(k)
+    ]
     if changed:
-        differ.emit(scope, "api.parameter.serialization-changed", old=old.node, new=new.node,
-                    args={**args, "detail": "; ".join(changed)})
+        differ.emit(
+            scope,
+            "api.parameter.serialization-changed",
+            old=old.node,
+            new=new.node,
+            args={**args, "detail": "; ".join(changed)},
+        )
     if old.schema is not None and new.schema is not None:
         differ.schema(scope, "", "", old.schema, new.schema, position)
-    api_lifecycle.compare(differ, scope, old.node, new.node, f"{new.location} parameter '{new.name}'")
+    api_lifecycle.compare(
+        differ, scope, old.node, new.node, f"{new.location} parameter '{new.name}'"
+    )

@@ -8,17 +8,34 @@ from ..model import Effect, Position
 from . import api_bodies
 
 
-def compare(differ: Differ, root: Scope, old: Operation, new: Operation, position: Position) -> None:
+def compare(
+    differ: Differ, root: Scope, old: Operation, new: Operation, position: Position
+) -> None:
     for status in dict.fromkeys([*old.responses, *new.responses]):
         o, n = old.responses.get(status), new.responses.get(status)
         seg = f" → {status}"
         if n is None:
-            differ.emit(root, "api.response.removed", old=o.node, seg=seg, lseg=f"|{status}",  # type: ignore[union-attr]
-                        args={"status": status}, position=position,
-                        effect=Effect.IDENTITY if o.success else Effect.ANNOTATION)  # type: ignore[union-attr]
+            if o is not None:
+                differ.emit(
+                    root,
+                    "api.response.removed",
+                    old=o.node,
+                    seg=seg,
+                    lseg=f"|{status}",
+                    args={"status": status},
+                    position=position,
+                    effect=Effect.IDENTITY if o.success else Effect.ANNOTATION,
+                )
         elif o is None:
-            differ.emit(root, "api.response.added", new=n.node, seg=seg, lseg=f"|{status}",
-                        args={"status": status}, position=position)
+            differ.emit(
+                root,
+                "api.response.added",
+                new=n.node,
+                seg=seg,
+                lseg=f"|{status}",
+                args={"status": status},
+                position=position,
+            )
         else:
             _pair(differ, root, o, n, position)
 
@@ -29,9 +46,14 @@ def _pair(differ: Differ, root: Scope, old: Response, new: Response, position: P
     scope = differ.scope(root, f" → {new.status}", f"|{new.status}", old.node, new.node, position)
     description_changed = old.node.get("description") != new.node.get("description")
     if description_changed:
-        differ.emit(scope, "meta.description.changed", old=old.node.kw("description"),
-                    new=new.node.kw("description") or new.node, lseg="|description",
-                    args={"keyword": "description"})
+        differ.emit(
+            scope,
+            "meta.description.changed",
+            old=old.node.kw("description"),
+            new=new.node.kw("description") or new.node,
+            lseg="|description",
+            args={"keyword": "description"},
+        )
     for name in dict.fromkeys([*old.headers, *new.headers]):
         _header(differ, scope, old.headers.get(name), new.headers.get(name), position)
     body = differ.scope(scope, " → body", "|body", old.node, new.node, position)
@@ -42,24 +64,48 @@ def _header(
     differ: Differ, scope: Scope, old: Header | None, new: Header | None, position: Position
 ) -> None:
     if new is None:
-        differ.emit(scope, "api.response-header.removed", old=old.node, seg=f" → header {old.name}",  # type: ignore[union-attr]
-                    lseg=f"|header:{old.name.lower()}",  # type: ignore[union-attr]
-                    args={"name": old.name, "required_word": "required" if old.required else "optional"},  # type: ignore[union-attr]
-                    dangerous=not old.required)  # type: ignore[union-attr]
+        if old is not None:
+            differ.emit(
+                scope,
+                "api.response-header.removed",
+                old=old.node,
+                seg=f" → header {old.name}",
+                lseg=f"|header:{old.name.lower()}",
+                args={"name": old.name, "required_word": _required_word(old.required)},
+                dangerous=not old.required,
+            )
         return
     seg, lseg = f" → header {new.name}", f"|header:{new.name.lower()}"
     if old is None:
-        differ.emit(scope, "api.response-header.added", new=new.node, seg=seg, lseg=lseg,
-                    args={"name": new.name, "required_word": "required" if new.required else "optional"},
-                    effect=Effect.NARROW if new.required else Effect.EXTENSION)
+        differ.emit(
+            scope,
+            "api.response-header.added",
+            new=new.node,
+            seg=seg,
+            lseg=lseg,
+            args={"name": new.name, "required_word": _required_word(new.required)},
+            effect=Effect.NARROW if new.required else Effect.EXTENSION,
+        )
         return
     if differ.same(old.node, new.node):
         return
     child = differ.scope(scope, seg, lseg, old.node, new.node, position)
     if old.required != new.required:
-        rule = ("api.response-header.required-added" if new.required
-                else "api.response-header.required-removed")
-        differ.emit(child, rule, old=old.node.kw("required"), new=new.node.kw("required") or new.node,
-                    args={"name": new.name})
+        rule = (
+            "api.response-header.required-added"
+            if new.required
+            else "api.response-header.required-removed"
+        )
+        differ.emit(
+            child,
+            rule,
+            old=old.node.kw("required"),
+            new=new.node.kw("required") or new.node,
+            args={"name": new.name},
+        )
     if old.schema is not None and new.schema is not None:
         differ.schema(child, "", "", old.schema, new.schema, position)
+
+
+def _required_word(required: bool) -> str:
+    return "required" if required else "optional"

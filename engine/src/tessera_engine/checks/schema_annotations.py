@@ -12,17 +12,37 @@ def check(pair: Pair) -> None:
         return
     o, n = pair.o, pair.n
     if o.get("title") != n.get("title") and (o.has("title") or n.has("title")):
-        pair.emit("meta.title.changed", old=o.kw("title"), new=n.kw("title"), lseg="|title",
-                  args={"old": o.get("title", "(none)"), "new": n.get("title", "(none)")})
+        pair.emit(
+            "meta.title.changed",
+            old=o.kw("title"),
+            new=n.kw("title"),
+            lseg="|title",
+            args={"old": o.get("title", "(none)"), "new": n.get("title", "(none)")},
+        )
     if o.get("description") != n.get("description"):
-        pair.emit("meta.description.changed", old=o.kw("description"), new=n.kw("description"),
-                  lseg="|description", args={"keyword": "description"})
+        pair.emit(
+            "meta.description.changed",
+            old=o.kw("description"),
+            new=n.kw("description"),
+            lseg="|description",
+            args={"keyword": "description"},
+        )
     for keyword in ("example", "examples"):
         if json_key(o.get(keyword)) != json_key(n.get(keyword)):
-            pair.emit("meta.example.changed", old=o.kw(keyword), new=n.kw(keyword),
-                      lseg=f"|{keyword}", args={"keyword": keyword})
+            pair.emit(
+                "meta.example.changed",
+                old=o.kw(keyword),
+                new=n.kw(keyword),
+                lseg=f"|{keyword}",
+                args={"keyword": keyword},
+            )
     was, now = o.get("deprecated") is True, n.get("deprecated") is True
     if was != now:
         rule = "lifecycle.deprecation.added" if now else "lifecycle.deprecation.removed"
-        pair.emit(rule, old=o.kw("deprecated"), new=n.kw("deprecated") or n, lseg="|deprecated",
-                  args={"element": "schema", "note": ""})
+        pair.emit(
+            rule,
+            old=o.kw("deprecated"),
+            new=n.kw("deprecated") or n,
+            lseg="|deprecated",
+            args={"element": "schema", "note": ""},
+        )

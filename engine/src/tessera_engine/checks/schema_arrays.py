@@ -65,7 +65,11 @@ def _tuples(pair: Pair, old: list[Node], new: list[Node], o_rest: Any, n_rest: A
         elif index < len(new):
             item = new[index]
             ruling = _value(o_rest)
-            if isinstance(o_rest, Node) and not accepts_anything(ruling) and not accepts_nothing(ruling):
+            if (
+                isinstance(o_rest, Node)
+                and not accepts_anything(ruling)
+                and not accepts_nothing(ruling)
+            ):
                 narrowed = pair.narrows(pair.child(seg, o_rest, item))
                 effect = Effect.NARROW if narrowed else Effect.WIDEN
             elif accepts_nothing(ruling):
@@ -74,12 +78,17 @@ def _tuples(pair: Pair, old: list[Node], new: list[Node], o_rest: Any, n_rest: A
                 effect = Effect.ANNOTATION
             else:
                 effect = Effect.NARROW
-            pair.emit("schema.tuple-item.added", new=item, seg=seg, args={"index": index},
-                      effect=effect)
+            pair.emit(
+                "schema.tuple-item.added", new=item, seg=seg, args={"index": index}, effect=effect
+            )
         else:
             item = old[index]
             ruling = _value(n_rest)
-            if isinstance(n_rest, Node) and not accepts_anything(ruling) and not accepts_nothing(ruling):
+            if (
+                isinstance(n_rest, Node)
+                and not accepts_anything(ruling)
+                and not accepts_nothing(ruling)
+            ):
                 narrowed = pair.narrows(pair.child(seg, item, n_rest))
                 effect = Effect.NARROW if narrowed else Effect.WIDEN
             elif accepts_nothing(ruling):
@@ -87,8 +96,9 @@ def _tuples(pair: Pair, old: list[Node], new: list[Node], o_rest: Any, n_rest: A
                 effect = Effect.ANNOTATION if accepts_nothing(resolved) else Effect.NARROW
             else:
                 effect = Effect.WIDEN
-            pair.emit("schema.tuple-item.removed", old=item, seg=seg, args={"index": index},
-                      effect=effect)
+            pair.emit(
+                "schema.tuple-item.removed", old=item, seg=seg, args={"index": index}, effect=effect
+            )
 
 
 def _rest_across(pair: Pair, o_rest: Any, n_rest: Any, keyword: str) -> None:
@@ -96,13 +106,18 @@ def _rest_across(pair: Pair, o_rest: Any, n_rest: Any, keyword: str) -> None:
     old, new = _value(o_rest), _value(n_rest)
     if isinstance(o_rest, Node) and isinstance(n_rest, Node):
         pair.child("[…]", o_rest, n_rest)
-    elif accepts_anything(old) != accepts_anything(new) or accepts_nothing(old) != accepts_nothing(new):
+    elif accepts_anything(old) != accepts_anything(new) or accepts_nothing(old) != accepts_nothing(
+        new
+    ):
         opening = accepts_anything(new) or accepts_nothing(old)
         rule = "schema.content-model.opened" if opening else "schema.content-model.closed"
-        pair.emit(rule, old=o_rest if isinstance(o_rest, Node) else None,
-                  new=n_rest if isinstance(n_rest, Node) else None,
-                  args={"keyword": keyword, "detail": "changed"},
-                  effect=Effect.WIDEN if opening else Effect.NARROW)
+        pair.emit(
+            rule,
+            old=o_rest if isinstance(o_rest, Node) else None,
+            new=n_rest if isinstance(n_rest, Node) else None,
+            args={"keyword": keyword, "detail": "changed"},
+            effect=Effect.WIDEN if opening else Effect.NARROW,
+        )
 
 
 def _items(pair: Pair) -> None:

@@ -10,7 +10,7 @@ nullable ``Pet`` are the same thing.
 
 from __future__ import annotations
 
-from ..diff.core import Pair
+from ..diff.core import At, Pair
 from ..diff.nodes import Node
 from ..model import Effect
 from .shape import (
@@ -64,6 +64,7 @@ def check(pair: Pair) -> None:
 
 # -- whole schemas as combinations --------------------------------------------------------------
 
+
 def _alternatives(pair: Pair, node: Node, side: str) -> tuple[str, list[Node], bool]:
     """(keyword, alternatives without null, whether null is an alternative)."""
     value = node.value
@@ -95,8 +96,13 @@ def _combined(pair: Pair) -> None:
     if o_kw and n_kw and o_kw != n_kw and len(o_alts) > 1 and len(n_alts) > 1:
         looser = _LOOSENESS[n_kw] - _LOOSENESS[o_kw]
         effect = Effect.WIDEN if looser > 0 else Effect.NARROW
-        pair.emit("schema.composition.keyword-changed", old=pair.o, new=pair.n,
-                  args={"old": o_kw, "new": n_kw}, effect=effect)
+        pair.emit(
+            "schema.composition.keyword-changed",
+            old=pair.o,
+            new=pair.n,
+            args={"old": o_kw, "new": n_kw},
+            effect=effect,
+        )
     _match_and_compare(pair, keyword, o_alts, n_alts, product=keyword == "allOf")
 
 
@@ -115,8 +121,9 @@ def _without_null(pair: Pair, node: Node, side: str) -> tuple[list[Node], bool]:
     if stripped is None:
         value = {k: v for k, v in node.value.items() if k not in ("nullable", "x-nullable")}
         value["type"] = sorted(types - {"null"})
-        stripped = Node(node.doc, node.ptr, resolver.synthesize(value), origins=node.origins,
-                        ref=node.ref)
+        stripped = Node(
+            node.doc, node.ptr, resolver.synthesize(value), origins=node.origins, ref=node.ref
+        )
         cache[key] = stripped
     return [stripped], True
 
@@ -135,8 +142,7 @@ def _keyword_lists(pair: Pair, keyword: str) -> None:
         return
     if not isinstance(o_list.value, list) or not isinstance(n_list.value, list):
         return
-    _match_and_compare(pair, keyword, o_list.items(), n_list.items(),
-                       product=keyword == "allOf")
+    _match_and_compare(pair, keyword, o_list.items(), n_list.items(), product=keyword == "allOf")
 
 
 _WIDER = {Effect.WIDEN, Effect.REPLACE, Effect.IDENTITY}
@@ -171,8 +177,14 @@ def _match_and_compare(
             cover = _within(pair, node, new, inner_is_new=False)
             if cover is not None:
                 effect, note = Effect.ANNOTATION, f" (its values are accepted by {cover})"
-        pair.emit(rule, old=node, seg=f" ({label})", lseg=f"|{keyword}:{label}",
-                  args={"keyword": keyword, "branch": label, "note": note}, effect=effect)
+        pair.emit(
+            rule,
+            old=node,
+            seg=f" ({label})",
+            lseg=f"|{keyword}:{label}",
+            args={"keyword": keyword, "branch": label, "note": note},
+            effect=effect,
+        )
     for index, node in added:
         label = branch_label(node, keyword, index)
         rule = "schema.composition.part-added" if product else "schema.composition.branch-added"
@@ -183,8 +195,14 @@ def _match_and_compare(
             cover = _within(pair, node, old, inner_is_new=True)
             if cover is not None:
                 effect, note = Effect.ANNOTATION, f" (its values were accepted by {cover})"
-        pair.emit(rule, new=node, seg=f" ({label})", lseg=f"|{keyword}:{label}",
-                  args={"keyword": keyword, "branch": label, "note": note}, effect=effect)
+        pair.emit(
+            rule,
+            new=node,
+            seg=f" ({label})",
+            lseg=f"|{keyword}:{label}",
+            args={"keyword": keyword, "branch": label, "note": note},
+            effect=effect,
+        )
 
 
 def match(
@@ -204,8 +222,14 @@ def match(
         ref = left[i].get("$ref") if isinstance(left[i].value, dict) else None
         if ref is None:
             continue
-        j = next((j for j in right if isinstance(right[j].value, dict)
-                  and right[j].value.get("$ref") == ref), None)
+        j = next(
+            (
+                j
+                for j in right
+                if isinstance(right[j].value, dict) and right[j].value.get("$ref") == ref
+            ),
+            None,
+        )
         if j is not None:
             take(i, j)
     for i in list(left):
@@ -255,6 +279,7 @@ def _resemblance(pair: Pair, old: Node, new: Node) -> float:
 
 # -- not, if/then/else, discriminator ----------------------------------------------------------
 
+
 def _not(pair: Pair) -> None:
     o_not, n_not = pair.o.kw("not"), pair.n.kw("not")
     if o_not is None and n_not is None:
@@ -272,8 +297,12 @@ def _conditional(pair: Pair) -> None:
         return
     if o_if is None or n_if is None or not pair.differ.same(o_if, n_if):
         detail = "added" if o_if is None else "removed" if n_if is None else "changed"
-        pair.emit("schema.conditional.changed", old=o_if, new=n_if,
-                  args={"keyword": "if", "detail": detail})
+        pair.emit(
+            "schema.conditional.changed",
+            old=o_if,
+            new=n_if,
+            args={"keyword": "if", "detail": detail},
+        )
         if o_if is None or n_if is None:
             return
     for keyword in ("then", "else"):
@@ -291,14 +320,24 @@ def _discriminator(pair: Pair) -> None:
         return
     if not isinstance(old, dict) or not isinstance(new, dict):
         detail = "added" if old is None else "removed" if new is None else "changed"
-        pair.emit("schema.discriminator.changed", old=pair.o.kw("discriminator"),
-                  new=pair.n.kw("discriminator"), args={"detail": detail})
+        pair.emit(
+            "schema.discriminator.changed",
+            old=pair.o.kw("discriminator"),
+            new=pair.n.kw("discriminator"),
+            args={"detail": detail},
+        )
         return
-    at = {"old": pair.o.kw("discriminator"), "new": pair.n.kw("discriminator")}
+    at: At = {"old": pair.o.kw("discriminator"), "new": pair.n.kw("discriminator")}
     if old.get("propertyName") != new.get("propertyName"):
-        pair.emit("schema.discriminator.changed", **at, lseg="|discriminator.propertyName",
-                  args={"detail": f"property changed from '{old.get('propertyName')}' "
-                                  f"to '{new.get('propertyName')}'"})
+        pair.emit(
+            "schema.discriminator.changed",
+            **at,
+            lseg="|discriminator.propertyName",
+            args={
+                "detail": f"property changed from '{old.get('propertyName')}' "
+                f"to '{new.get('propertyName')}'"
+            },
+        )
     o_map, n_map = old.get("mapping") or {}, new.get("mapping") or {}
     if isinstance(o_map, dict) and isinstance(n_map, dict):
         for value in sorted(o_map.keys() | n_map.keys()):
@@ -310,5 +349,9 @@ def _discriminator(pair: Pair) -> None:
                 detail = f"mapping for '{value}' added"
             else:
                 detail = f"mapping for '{value}' changed from {o_map[value]} to {n_map[value]}"
-            pair.emit("schema.discriminator.changed", **at, lseg=f"|discriminator:{value}",
-                      args={"detail": detail})
+            pair.emit(
+                "schema.discriminator.changed",
+                **at,
+                lseg=f"|discriminator:{value}",
+                args={"detail": detail},
+            )

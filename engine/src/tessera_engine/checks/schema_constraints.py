@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff.core import Pair
+from ..diff.core import At, Pair
 from ..diff.nodes import Node
 from .schema_composition import layout
 from .shape import allows_type, type_set
@@ -71,8 +71,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _emit_bound(pair: Pair, keyword: str, old: Any, new: Any, stricter: bool,
-                at: dict[str, Node | None]) -> None:
+def _emit_bound(pair: Pair, keyword: str, old: Any, new: Any, stricter: bool, at: At) -> None:
     rule = "schema.constraint.tightened" if stricter else "schema.constraint.relaxed"
     pair.emit(rule, **at, lseg=f"|{keyword}", args={"keyword": keyword, "old": old, "new": new})
 
@@ -81,19 +80,28 @@ def _bound(pair: Pair, keyword: str, larger_is_stricter: bool) -> None:
     old, new = pair.o.get(keyword), pair.n.get(keyword)
     if old == new:
         return
-    at = {"old": pair.o.kw(keyword), "new": pair.n.kw(keyword)}
+    at: At = {"old": pair.o.kw(keyword), "new": pair.n.kw(keyword)}
     if old is None and _number(new):
-        pair.emit("schema.constraint.added", **at, lseg=f"|{keyword}",
-                  args={"keyword": keyword, "new": new})
+        pair.emit(
+            "schema.constraint.added",
+            **at,
+            lseg=f"|{keyword}",
+            args={"keyword": keyword, "new": new},
+        )
     elif new is None and _number(old):
-        pair.emit("schema.constraint.removed", **at, lseg=f"|{keyword}",
-                  args={"keyword": keyword, "old": old})
+        pair.emit(
+            "schema.constraint.removed",
+            **at,
+            lseg=f"|{keyword}",
+            args={"keyword": keyword, "old": old},
+        )
     elif _number(old) and _number(new):
         _emit_bound(pair, keyword, old, new, (new > old) == larger_is_stricter, at)
 
 
 def _min_contains(pair: Pair) -> None:
     """minContains defaults to 1 wherever ``contains`` is present."""
+
     def effective(node: Node) -> Any:
         value = node.get("minContains")
         return value if value is not None or not node.has("contains") else 1
@@ -101,7 +109,7 @@ def _min_contains(pair: Pair) -> None:
     old, new = effective(pair.o), effective(pair.n)
     if old == new or not pair.o.has("contains") or not pair.n.has("contains"):
         return
-    at = {"old": pair.o.kw("minContains"), "new": pair.n.kw("minContains")}
+    at: At = {"old": pair.o.kw("minContains"), "new": pair.n.kw("minContains")}
     if _number(old) and _number(new):
         _emit_bound(pair, "minContains", old, new, new > old, at)
 
@@ -109,7 +117,7 @@ def _min_contains(pair: Pair) -> None:
 def _unique_items(pair: Pair) -> None:
     old, new = pair.o.get("uniqueItems") is True, pair.n.get("uniqueItems") is True
     if old != new:
-        at = {"old": pair.o.kw("uniqueItems"), "new": pair.n.kw("uniqueItems")}
+        at: At = {"old": pair.o.kw("uniqueItems"), "new": pair.n.kw("uniqueItems")}
         _emit_bound(pair, "uniqueItems", old, new, new, at)
 
 
@@ -134,18 +142,26 @@ def _lower_or_upper(node: Node, lower: bool) -> tuple[float, bool, str] | None:
 
 def _range(pair: Pair, *, lower: bool) -> None:
     old, new = _lower_or_upper(pair.o, lower), _lower_or_upper(pair.n, lower)
-    if old is None and new is None:
-        return
     if old is not None and new is not None and old[:2] == new[:2]:
         return
-    keyword = (new or old)[2]  # type: ignore[index]
-    at = {"old": pair.o.kw(old[2]) if old else None, "new": pair.n.kw(new[2]) if new else None}
+    at: At = {"old": pair.o.kw(old[2]) if old else None, "new": pair.n.kw(new[2]) if new else None}
     if old is None:
-        pair.emit("schema.constraint.added", **at, lseg=f"|{keyword}",
-                  args={"keyword": keyword, "new": new[0]})  # type: ignore[index]
-    elif new is None:
-        pair.emit("schema.constraint.removed", **at, lseg=f"|{keyword}",
-                  args={"keyword": keyword, "old": old[0]})
+        if new is not None:
+            pair.emit(
+                "schema.constraint.added",
+                **at,
+                lseg=f"|{new[2]}",
+                args={"keyword": new[2], "new": new[0]},
+            )
+        return
+    keyword = (new or old)[2]
+    if new is None:
+        pair.emit(
+            "schema.constraint.removed",
+            **at,
+            lseg=f"|{keyword}",
+            args={"keyword": keyword, "old": old[0]},
+        )
     else:
         if lower:
             stricter = new[0] > old[0] or (new[0] == old[0] and new[1] and not old[1])
@@ -158,7 +174,7 @@ def _multiple_of(pair: Pair) -> None:
     old, new = pair.o.get("multipleOf"), pair.n.get("multipleOf")
     if old == new:
         return
-    at = {"old": pair.o.kw("multipleOf"), "new": pair.n.kw("multipleOf")}
+    at: At = {"old": pair.o.kw("multipleOf"), "new": pair.n.kw("multipleOf")}
     args = {"keyword": "multipleOf", "old": old, "new": new}
     if old is None:
         pair.emit("schema.constraint.added", **at, lseg="|multipleOf", args=args)
@@ -188,7 +204,7 @@ def _replaceable(pair: Pair, keyword: str) -> None:
         new = None if new in _MATCH_ANYTHING else new
     if old == new:
         return
-    at = {"old": pair.o.kw(keyword), "new": pair.n.kw(keyword)}
+    at: At = {"old": pair.o.kw(keyword), "new": pair.n.kw(keyword)}
     args = {"keyword": keyword, "old": old, "new": new}
     # An API's patterns are often documentation more than a promise readers check: relaxing
     # or replacing one is dangerous rather than breaking. JSON Schema subjects stay strict.
@@ -196,18 +212,20 @@ def _replaceable(pair: Pair, keyword: str) -> None:
     if old is None:
         pair.emit("schema.constraint.added", **at, lseg=f"|{keyword}", args=args)
     elif new is None:
-        pair.emit("schema.constraint.removed", **at, lseg=f"|{keyword}", args=args,
-                  dangerous=undecided)
+        pair.emit(
+            "schema.constraint.removed", **at, lseg=f"|{keyword}", args=args, dangerous=undecided
+        )
     else:
-        pair.emit("schema.constraint.changed", **at, lseg=f"|{keyword}", args=args,
-                  dangerous=undecided)
+        pair.emit(
+            "schema.constraint.changed", **at, lseg=f"|{keyword}", args=args, dangerous=undecided
+        )
 
 
 def _format(pair: Pair) -> None:
     old, new = pair.o.get("format"), pair.n.get("format")
     if old == new or not (isinstance(old, str) or isinstance(new, str)):
         return
-    at = {"old": pair.o.kw("format"), "new": pair.n.kw("format")}
+    at: At = {"old": pair.o.kw("format"), "new": pair.n.kw("format")}
     args = {"keyword": "format", "old": old, "new": new}
     if old is None:
         pair.emit("schema.constraint.added", **at, lseg="|format", args=args)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..diff.core import Pair
+from ..diff.core import At, Pair
 from ..diff.nodes import Node
 from ..model import Effect, Position
 from .schema_composition import layout
@@ -42,6 +42,7 @@ def check(pair: Pair) -> None:
 
 
 # -- properties -------------------------------------------------------------------------------
+
 
 def visible(node: Node, position: Position) -> bool:
     value = node.value
@@ -81,23 +82,37 @@ def _properties(pair: Pair) -> None:
     # required names without a property schema of their own still constrain the object
     declared = set(old) | set(new)
     for name in sorted((n_req - o_req) - declared):
-        pair.emit("schema.property.required-added", new=pair.n.kw("required"),
-                  seg="." + name, args={"name": name})
+        pair.emit(
+            "schema.property.required-added",
+            new=pair.n.kw("required"),
+            seg="." + name,
+            args={"name": name},
+        )
     for name in sorted((o_req - n_req) - declared):
-        pair.emit("schema.property.required-removed", old=pair.o.kw("required"),
-                  new=pair.n.kw("required") or pair.n, seg="." + name, args={"name": name})
+        pair.emit(
+            "schema.property.required-removed",
+            old=pair.o.kw("required"),
+            new=pair.n.kw("required") or pair.n,
+            seg="." + name,
+            args={"name": name},
+        )
 
 
 def _requiredness(pair: Pair, name: str, was: bool, now: bool, new_prop: Node) -> None:
     if was == now:
         return
-    at = {"old": pair.o.kw("required"), "new": pair.n.kw("required") or pair.n}
+    at: At = {"old": pair.o.kw("required"), "new": pair.n.kw("required") or pair.n}
     if now:
         effect = None
         if pair.options.honour_defaults and new_prop.has("default"):
             effect = Effect.EXTENSION
-        pair.emit("schema.property.required-added", **at, seg="." + name,
-                  args={"name": name}, effect=effect)
+        pair.emit(
+            "schema.property.required-added",
+            **at,
+            seg="." + name,
+            args={"name": name},
+            effect=effect,
+        )
     else:
         pair.emit("schema.property.required-removed", **at, seg="." + name, args={"name": name})
 
@@ -123,8 +138,7 @@ def governing(node: Node, name: str) -> Any:
 
 def _added(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) -> None:
     strict = pair.options.strict
-    rule_args = {"name": name, "required_word": "required" if required else "optional",
-                 "note": ""}
+    rule_args = {"name": name, "required_word": "required" if required else "optional", "note": ""}
     ruling = governing(pair.o, name)
     if required and not (pair.options.honour_defaults and resolved.has("default")):
         effect = Effect.NARROW
@@ -143,8 +157,7 @@ def _added(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) ->
 
 def _removed(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) -> None:
     strict = pair.options.strict
-    rule_args = {"name": name, "required_word": "required" if required else "optional",
-                 "note": ""}
+    rule_args = {"name": name, "required_word": "required" if required else "optional", "note": ""}
     ruling = governing(pair.n, name)
     if isinstance(ruling, Node):
         covered = not pair.narrows(pair.child("." + name, prop, ruling))
@@ -161,6 +174,7 @@ def _removed(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) 
 
 
 # -- content model ----------------------------------------------------------------------------
+
 
 def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) -> None:
     """Compare a keyword that says what extra members are allowed (additionalProperties,
@@ -179,7 +193,8 @@ def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) 
     detail = {
         "open": "now allows any extra member",
         "closed": "now forbids extra members",
-        "schema": "now allows extra members of a schema" if opening
+        "schema": "now allows extra members of a schema"
+        if opening
         else "now restricts extra members to a schema",
     }[new]
     lenient = lenient_allowed and not pair.options.strict
@@ -193,8 +208,14 @@ def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) 
         # Confluent's LENIENT policy assumes writers never sent undeclared members.
         rule = "schema.content-model.closed"
         effect = Effect.EXTENSION if lenient and not pair.options.api else Effect.NARROW
-    pair.emit(rule, old=o_node, new=n_node, lseg=f"|{keyword}",
-              args={"keyword": keyword, "detail": detail}, effect=effect)
+    pair.emit(
+        rule,
+        old=o_node,
+        new=n_node,
+        lseg=f"|{keyword}",
+        args={"keyword": keyword, "detail": detail},
+        effect=effect,
+    )
 
 
 _OPENNESS = {"closed": 0, "schema": 1, "open": 2}
@@ -223,15 +244,23 @@ def _pattern_properties(pair: Pair) -> None:
             if isinstance(ruling, Node):
                 pair.child(seg, ruling, new[pattern])
             elif accepts_anything(ruling) and not accepts_anything(new[pattern].value):
-                pair.emit("schema.subschema.added", new=new[pattern], seg=seg,
-                          args={"keyword": f"patternProperties '{pattern}'"})
+                pair.emit(
+                    "schema.subschema.added",
+                    new=new[pattern],
+                    seg=seg,
+                    args={"keyword": f"patternProperties '{pattern}'"},
+                )
         else:
             ruling = governing_extra(pair.n)
             if isinstance(ruling, Node):
                 pair.child(seg, old[pattern], ruling)
             elif accepts_anything(ruling) and not accepts_anything(old[pattern].value):
-                pair.emit("schema.subschema.removed", old=old[pattern], seg=seg,
-                          args={"keyword": f"patternProperties '{pattern}'"})
+                pair.emit(
+                    "schema.subschema.removed",
+                    old=old[pattern],
+                    seg=seg,
+                    args={"keyword": f"patternProperties '{pattern}'"},
+                )
 
 
 def governing_extra(node: Node) -> Any:
@@ -253,6 +282,7 @@ def _property_names(pair: Pair) -> None:
 
 
 # -- dependencies -----------------------------------------------------------------------------
+
 
 def _dependency_maps(node: Node) -> tuple[dict[str, Node], dict[str, Node]]:
     """(dependentRequired, dependentSchemas) entries, draft-4/7 ``dependencies`` included."""
@@ -277,21 +307,32 @@ def _dependencies(pair: Pair) -> None:
         lseg = f"|dependency:{name}"
         if old is None or new is None:
             rule = "schema.dependency.added" if old is None else "schema.dependency.removed"
-            pair.emit(rule, old=old, new=new, lseg=lseg,
-                      args={"kind": "required", "name": name})
+            pair.emit(rule, old=old, new=new, lseg=lseg, args={"kind": "required", "name": name})
             continue
         before, after = set(old.value), set(new.value)
         if before == after:
             continue
-        effect = (Effect.NARROW if after > before else Effect.WIDEN if after < before
-                  else Effect.REPLACE)
-        pair.emit("schema.dependency.changed", old=old, new=new, lseg=lseg, effect=effect,
-                  args={"name": name, "old": sorted(before), "new": sorted(after)})
+        effect = (
+            Effect.NARROW if after > before else Effect.WIDEN if after < before else Effect.REPLACE
+        )
+        pair.emit(
+            "schema.dependency.changed",
+            old=old,
+            new=new,
+            lseg=lseg,
+            effect=effect,
+            args={"name": name, "old": sorted(before), "new": sorted(after)},
+        )
     for name in list(dict.fromkeys([*o_schemas, *n_schemas])):
         old, new = o_schemas.get(name), n_schemas.get(name)
         if old is not None and new is not None:
             pair.child(f" (if '{name}' present)", old, new, lseg=f"|dependentSchema:{name}")
         else:
             rule = "schema.dependency.added" if old is None else "schema.dependency.removed"
-            pair.emit(rule, old=old, new=new, lseg=f"|dependentSchema:{name}",
-                      args={"kind": "schema", "name": name})
+            pair.emit(
+                rule,
+                old=old,
+                new=new,
+                lseg=f"|dependentSchema:{name}",
+                args={"kind": "schema", "name": name},
+            )

@@ -3,7 +3,7 @@ type arrays with ``null``), and the boolean schemas ``true`` and ``false``."""
 
 from __future__ import annotations
 
-from ..diff.core import Pair
+from ..diff.core import At, Pair
 from .schema_composition import layout
 from .shape import type_set
 
@@ -15,10 +15,15 @@ def check(pair: Pair) -> None:
     if ov is False or nv is False:
         if ov is not nv:
             rule = "schema.type.narrowed" if nv is False else "schema.type.widened"
-            pair.emit(rule, old=pair.o, new=pair.n, args={
-                "old": "nothing" if ov is False else "any value",
-                "new": "nothing" if nv is False else "any value",
-            })
+            pair.emit(
+                rule,
+                old=pair.o,
+                new=pair.n,
+                args={
+                    "old": "nothing" if ov is False else "any value",
+                    "new": "nothing" if nv is False else "any value",
+                },
+            )
         return
     if layout(pair) != "keywords":
         return
@@ -37,12 +42,10 @@ def check(pair: Pair) -> None:
 
 def _base_change(pair: Pair, old: frozenset[str] | None, new: frozenset[str] | None) -> None:
     args = {"old": describe(old), "new": describe(new)}
-    at = {"old": pair.o.kw("type") or pair.o, "new": pair.n.kw("type") or pair.n}
+    at: At = {"old": pair.o.kw("type") or pair.o, "new": pair.n.kw("type") or pair.n}
     if old is None:
         pair.emit("schema.type.narrowed", **at, args=args)
-    elif new is None:
-        pair.emit("schema.type.widened", **at, args=args)
-    elif covers(new, old):
+    elif new is None or covers(new, old):
         pair.emit("schema.type.widened", **at, args=args)
     elif covers(old, new):
         pair.emit("schema.type.narrowed", **at, args=args)

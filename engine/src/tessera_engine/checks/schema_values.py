@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff.core import Pair
+from ..diff.core import At, Pair
 from ..model import Effect
 from .schema_composition import layout
 from .shape import json_key
@@ -48,12 +48,23 @@ def _enum(pair: Pair) -> None:
     new_keys = {json_key(v): v for v in new}
     for key, value in old_keys.items():
         if key not in new_keys:
-            pair.emit("schema.enum.value-removed", old=o_node, new=n_node, lseg=f"|enum:{key}",
-                      args={"value": value})
+            pair.emit(
+                "schema.enum.value-removed",
+                old=o_node,
+                new=n_node,
+                lseg=f"|enum:{key}",
+                args={"value": value},
+            )
     for key, value in new_keys.items():
         if key not in old_keys:
-            pair.emit("schema.enum.value-added", old=o_node, new=n_node, lseg=f"|enum:{key}",
-                      args={"value": value}, effect=Effect.EXTENSION if extensible else None)
+            pair.emit(
+                "schema.enum.value-added",
+                old=o_node,
+                new=n_node,
+                lseg=f"|enum:{key}",
+                args={"value": value},
+                effect=Effect.EXTENSION if extensible else None,
+            )
 
 
 def _const(pair: Pair) -> None:
@@ -63,8 +74,12 @@ def _const(pair: Pair) -> None:
     old, new = pair.o.get("const"), pair.n.get("const")
     if o_has and n_has:
         if json_key(old) != json_key(new):
-            pair.emit("schema.const.changed", old=pair.o.kw("const"), new=pair.n.kw("const"),
-                      args={"old": old, "new": new})
+            pair.emit(
+                "schema.const.changed",
+                old=pair.o.kw("const"),
+                new=pair.n.kw("const"),
+                args={"old": old, "new": new},
+            )
     elif n_has:
         pair.emit("schema.const.added", new=pair.n.kw("const"), args={"value": new})
     else:
@@ -76,12 +91,11 @@ def _default(pair: Pair) -> None:
     if not o_has and not n_has:
         return
     old, new = pair.o.get("default"), pair.n.get("default")
-    at = {"old": pair.o.kw("default"), "new": pair.n.kw("default")}
+    at: At = {"old": pair.o.kw("default"), "new": pair.n.kw("default")}
     if o_has and n_has:
         if json_key(old) != json_key(new):
             effect = Effect.REPLACE if pair.options.api else Effect.ANNOTATION
-            pair.emit("schema.default.changed", **at, args={"old": old, "new": new},
-                      effect=effect)
+            pair.emit("schema.default.changed", **at, args={"old": old, "new": new}, effect=effect)
     elif n_has:
         pair.emit("schema.default.added", **at, args={"new": new})
     else:

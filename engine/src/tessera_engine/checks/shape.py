@@ -13,8 +13,19 @@ SUMS = ("oneOf", "anyOf")
 
 # Keywords that neither constrain values nor combine schemas.
 NON_ASSERTIONS = ANNOTATIONS | {
-    "$defs", "definitions", "$schema", "$id", "id", "$anchor", "$dynamicAnchor", "$vocabulary",
-    "$comment", "nullable", "x-nullable", "discriminator", "x-extensible-enum",
+    "$defs",
+    "definitions",
+    "$schema",
+    "$id",
+    "id",
+    "$anchor",
+    "$dynamicAnchor",
+    "$vocabulary",
+    "$comment",
+    "nullable",
+    "x-nullable",
+    "discriminator",
+    "x-extensible-enum",
 }
 
 
@@ -24,8 +35,9 @@ def accepts_anything(value: Any) -> bool:
         return True
     if not isinstance(value, dict):
         return False
-    return all(key in NON_ASSERTIONS or key.startswith("x-") for key in value) and not (
-        value.get("nullable") is False
+    return (
+        all(key in NON_ASSERTIONS or key.startswith("x-") for key in value)
+        and value.get("nullable") is not False
     )
 
 
@@ -44,16 +56,14 @@ def is_pure(value: Any) -> bool:
     combos = combinators(value)
     if len(combos) != 1:
         return False
-    return all(
-        key in NON_ASSERTIONS or key.startswith("x-") or key == combos[0] for key in value
-    )
+    return all(key in NON_ASSERTIONS or key.startswith("x-") or key == combos[0] for key in value)
 
 
 def is_null_schema(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
     kind = value.get("type")
-    return (kind == "null" or kind == ["null"]) and not any(
+    return (kind in ("null", ["null"])) and not any(
         key not in NON_ASSERTIONS and key != "type" for key in value
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from ..documents.refs import Workspace
 from ..errors import LimitError
@@ -66,6 +66,13 @@ class Scope:
 SchemaCheck = Callable[["Pair"], None]
 
 
+class At(TypedDict):
+    """Where a change is, on each side: ``pair.emit(rule, **at)``."""
+
+    old: Node | None
+    new: Node | None
+
+
 class Differ:
     """Holds the state of one diff: both sides, the memo and the root scopes."""
 
@@ -87,20 +94,30 @@ class Differ:
         self.memo_nonnull: dict[int, Node] = {}  # plain schemas with null taken out
 
     def root(
-        self, path: str, lkey: str, old: Node | None, new: Node | None, position: Position,
-        *, operation: str | None = None,
+        self,
+        path: str,
+        lkey: str,
+        old: Node | None,
+        new: Node | None,
+        position: Position,
+        *,
+        operation: str | None = None,
     ) -> Scope:
         scope = Scope(path, lkey, old, new, position, operation=operation)
         self.roots.append(scope)
         return scope
 
     def scope(
-        self, parent: Scope, seg: str, lseg: str, old: Node | None, new: Node | None,
+        self,
+        parent: Scope,
+        seg: str,
+        lseg: str,
+        old: Node | None,
+        new: Node | None,
         position: Position | None = None,
     ) -> Scope:
         """A child scope that is not memoised (an operation's response, a parameter)."""
-        scope = Scope(parent.path + seg, parent.lkey + lseg, old, new,
-                      position or parent.position)
+        scope = Scope(parent.path + seg, parent.lkey + lseg, old, new, position or parent.position)
         parent.children.append(scope)
         return scope
 
@@ -121,8 +138,19 @@ class Differ:
         dangerous: bool = False,
         position: Position | None = None,
     ) -> None:
-        scope.changes.append(Change(rule, seg, seg if lseg is None else lseg, old, new,
-                                    args or {}, effect, dangerous, position))
+        scope.changes.append(
+            Change(
+                rule,
+                seg,
+                seg if lseg is None else lseg,
+                old,
+                new,
+                args or {},
+                effect,
+                dangerous,
+                position,
+            )
+        )
 
     def schema(
         self,
@@ -162,8 +190,12 @@ class Differ:
         try:
             if self._depth > MAX_DEPTH:
                 loc = n.doc.locate(n.ptr)
-                raise LimitError(f"schemas nested more than {MAX_DEPTH} levels deep",
-                                 file=loc.file, line=loc.line, column=loc.column)
+                raise LimitError(
+                    f"schemas nested more than {MAX_DEPTH} levels deep",
+                    file=loc.file,
+                    line=loc.line,
+                    column=loc.column,
+                )
             pair = Pair(self, scope, o, n, position, negated)
             for check in self._checks:
                 check(pair)
@@ -236,15 +268,31 @@ class Pair:
             effect = effect.inverted()
         elif effect is None and self.negated:
             effect = _catalog_effect(rule).inverted()
-        self.differ.emit(self.scope, rule, old=old, new=new, seg=seg, lseg=lseg, args=args,
-                         effect=effect, dangerous=dangerous)
+        self.differ.emit(
+            self.scope,
+            rule,
+            old=old,
+            new=new,
+            seg=seg,
+            lseg=lseg,
+            args=args,
+            effect=effect,
+            dangerous=dangerous,
+        )
 
     def child(
         self, seg: str, old: Node, new: Node, *, lseg: str | None = None, flip: bool = False
     ) -> Scope | None:
         """Compare a pair of subschemas (``seg`` extends the human path)."""
-        return self.differ.schema(self.scope, seg, seg if lseg is None else lseg, old, new,
-                                  self.position, self.negated ^ flip)
+        return self.differ.schema(
+            self.scope,
+            seg,
+            seg if lseg is None else lseg,
+            old,
+            new,
+            self.position,
+            self.negated ^ flip,
+        )
 
     def narrows(self, scope: Scope | None) -> bool:
         """Whether a compared subschema pair rejects some values it accepted before."""

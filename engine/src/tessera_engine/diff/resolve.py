@@ -19,11 +19,29 @@ from ..errors import RefError
 from .nodes import Node
 
 # Keywords that are annotations: when parts of an allOf disagree on them, the first one wins.
-ANNOTATIONS = frozenset({
-    "title", "description", "summary", "example", "examples", "default", "deprecated",
-    "readOnly", "writeOnly", "$comment", "externalDocs", "xml", "discriminator", "$id", "id",
-    "$schema", "$anchor", "x-nullable", "format",
-})
+ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "summary",
+        "example",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+        "externalDocs",
+        "xml",
+        "discriminator",
+        "$id",
+        "id",
+        "$schema",
+        "$anchor",
+        "x-nullable",
+        "format",
+    }
+)
 _LOWER_BOUNDS = frozenset({"minimum", "minLength", "minItems", "minProperties", "minContains"})
 _UPPER_BOUNDS = frozenset({"maximum", "maxLength", "maxItems", "maxProperties", "maxContains"})
 _NUMERIC = ("integer", "number")
@@ -67,13 +85,18 @@ class Resolver:
             key = (current.doc.path, current.ptr)
             if key in seen:
                 loc = node.doc.locate(node.ptr)
-                raise RefError("circular $ref: it refers to itself", file=node.doc.name,
-                               line=loc.line, column=loc.column)
+                raise RefError(
+                    "circular $ref: it refers to itself",
+                    file=node.doc.name,
+                    line=loc.line,
+                    column=loc.column,
+                )
             seen.add(key)
             if len(current.value) > 1:
                 siblings.append(current)
-            doc, ptr, value = self.workspace.resolve(current.doc, current.value["$ref"],
-                                                     f"{current.ptr}/$ref")
+            doc, ptr, value = self.workspace.resolve(
+                current.doc, current.value["$ref"], f"{current.ptr}/$ref"
+            )
             ref_key = ptr if doc is self.workspace.root else f"{doc.name}#{ptr}"
             current = Node(doc, ptr, value)
         if ref_key is None:
@@ -150,7 +173,7 @@ def _merge(nodes: list[Node], resolver: Resolver) -> tuple[dict[str, Any], dict[
             combined = _combine(key, current, value, origins[key], node, resolver, own_nullable)
             if combined is _CONFLICT:
                 return None
-            out[key], origin = combined  # type: ignore[misc]
+            out[key], origin = combined
             if origin is not None:
                 origins[key] = origin
     return out, origins
@@ -166,7 +189,9 @@ def _combine(
         types_a = set(a) if isinstance(a, list) else {a}
         types_b = set(b) if isinstance(b, list) else {b}
         both = types_a & types_b
-        if "integer" in types_a and "number" in types_b or "number" in types_a and "integer" in types_b:
+        if ("integer" in types_a and "number" in types_b) or (
+            "number" in types_a and "integer" in types_b
+        ):
             both.add("integer")
         return sorted(both), None
     if key == "required" and isinstance(a, list) and isinstance(b, list):
@@ -187,8 +212,12 @@ def _combine(
 
 
 def _numbers(a: Any, b: Any) -> bool:
-    return (isinstance(a, int | float) and not isinstance(a, bool)
-            and isinstance(b, int | float) and not isinstance(b, bool))
+    return (
+        isinstance(a, int | float)
+        and not isinstance(a, bool)
+        and isinstance(b, int | float)
+        and not isinstance(b, bool)
+    )
 
 
 def _merge_properties(a_node: Node, b_node: Node, resolver: Resolver) -> tuple[Any, Node]:

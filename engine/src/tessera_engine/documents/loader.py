@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import yaml_rs
 
-from ..errors import LimitError, LoadError
+from ..errors import InputError, LimitError, LoadError
 from ..model import Location
 from .locate import JsonLocator, YamlLocator
 
@@ -28,8 +28,8 @@ MAX_NESTING = 1000
 """Deepest nesting of arrays/objects accepted in a file."""
 
 _YAML_POSITION = re.compile(r"at line (\d+), column (\d+)")
-_YAML_DEEP_INDENT = re.compile(r"^ {%d,}\S" % MAX_NESTING, re.MULTILINE)
-_YAML_DEEP_DASHES = re.compile(r"(?:-[ \t]+){%d,}" % (MAX_NESTING // 4))
+_YAML_DEEP_INDENT = re.compile(rf"^ {{{MAX_NESTING},}}\S", re.MULTILINE)
+_YAML_DEEP_DASHES = re.compile(rf"(?:-[ \t]+){{{MAX_NESTING // 4},}}")
 _YAML_DUPLICATE = re.compile(r"duplicate mapping key: '(.*)'")
 
 
@@ -149,8 +149,9 @@ def _parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise LoadError(f"invalid JSON: {err.msg}", file=name, line=err.lineno,
-                        column=err.colno) from None
+        raise LoadError(
+            f"invalid JSON: {err.msg}", file=name, line=err.lineno, column=err.colno
+        ) from None
     except RecursionError:
         raise LimitError("nested too deeply to parse", file=name) from None
 
@@ -170,15 +171,19 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise LoadError(f"invalid YAML: {err}", file=name) from None
 
 
-def _yaml_error(message: str, text: str, name: str) -> LoadError:
+def _yaml_error(message: str, text: str, name: str) -> InputError:
     lines = [line for line in message.splitlines() if line.strip()]
     reason = lines[-1].strip() if lines else "invalid YAML"
     if "alias" in message and "limit" in message:
         return LimitError(f"YAML aliases expand too much ({reason})", file=name)
     position = _YAML_POSITION.search(message)
     if position:
-        return LoadError(f"invalid YAML: {reason}", file=name, line=int(position.group(1)),
-                         column=int(position.group(2)))
+        return LoadError(
+            f"invalid YAML: {reason}",
+            file=name,
+            line=int(position.group(1)),
+            column=int(position.group(2)),
+        )
     duplicate = _YAML_DUPLICATE.search(message)
     if duplicate:
         key = duplicate.group(1)
@@ -187,7 +192,7 @@ def _yaml_error(message: str, text: str, name: str) -> LoadError:
 
 
 def _second_key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(r"^[ \t-]*[\"']?%s[\"']?[ \t]*:" % re.escape(key), re.MULTILINE)
+    pattern = re.compile(rf"^[ \t-]*[\"']?{re.escape(key)}[\"']?[ \t]*:", re.MULTILINE)
     seen: dict[int, int] = {}
     for match in pattern.finditer(text):
         indent = len(match.group(0)) - len(match.group(0).lstrip(" -"))

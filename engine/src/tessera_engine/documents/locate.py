@@ -157,7 +157,7 @@ class YamlLocator:
         for token in tokens:
             line, col = block
             text = self._lines[line]
-            if text[col:col + 1] == "-" and text[col + 1:col + 2] in ("", " "):
+            if text[col : col + 1] == "-" and text[col + 1 : col + 2] in ("", " "):
                 items = self._scan_items(line, col)
                 if not token.isdigit() or int(token) >= len(items):
                     break
@@ -180,7 +180,7 @@ class YamlLocator:
         """Column of the first content character of a line, None for blank and comment lines."""
         text = self._lines[line]
         stripped = text.lstrip(" ")
-        if not stripped or stripped.startswith("#") or stripped.startswith("---"):
+        if not stripped or stripped.startswith(("#", "---")):
             return None
         return len(text) - len(stripped)
 
@@ -227,7 +227,7 @@ class YamlLocator:
         items = [
             entry
             for entry in self._children(line, col)
-            if self._lines[entry[0]][col:col + 1] == "-"
+            if self._lines[entry[0]][col : col + 1] == "-"
         ]
         self._items[(line, col)] = items
         return items
@@ -235,7 +235,7 @@ class YamlLocator:
     def _item_content(self, line: int, col: int) -> tuple[int, int] | None:
         """Where the value of the sequence item at (line, col) starts."""
         text = self._lines[line]
-        rest = text[col + 1:]
+        rest = text[col + 1 :]
         stripped = rest.lstrip(" ")
         if stripped and not stripped.startswith("#"):
             return line, col + 1 + len(rest) - len(stripped)
@@ -260,14 +260,14 @@ class YamlLocator:
         indent = self._content(nxt)
         if indent is None:
             return None
-        if indent > col or (indent == col and self._lines[nxt][col:col + 1] == "-"):
+        if indent > col or (indent == col and self._lines[nxt][col : col + 1] == "-"):
             return nxt, indent
         return None
 
 
 def _parse_key(text: str, col: int) -> str | None:
     """The mapping key written at ``col`` of a line, or None when the line is not ``key:``."""
-    char = text[col:col + 1]
+    char = text[col : col + 1]
     if char == '"':
         try:
             key, end = scanstring(text, col + 1)
@@ -280,20 +280,24 @@ def _parse_key(text: str, col: int) -> str | None:
             end = text.find("'", end)
             if end < 0:
                 return None
-            if text[end + 1:end + 2] == "'":
+            if text[end + 1 : end + 2] == "'":
                 end += 2
                 continue
             break
-        return text[col + 1:end].replace("''", "'") if text[end + 1:].lstrip(" ").startswith(":") else None
+        return (
+            text[col + 1 : end].replace("''", "'")
+            if text[end + 1 :].lstrip(" ").startswith(":")
+            else None
+        )
     match = _KEY_PLAIN.match(text, col)
-    if not match or char in ("-", "?") and text[col + 1:col + 2] in ("", " "):
+    if not match or (char in ("-", "?") and text[col + 1 : col + 2] in ("", " ")):
         return None
     return match.group(1).strip()
 
 
 def _key_end(text: str, col: int) -> int | None:
     """Offset just past the ':' that ends the key at ``col``."""
-    char = text[col:col + 1]
+    char = text[col : col + 1]
     if char == '"':
         try:
             end = int(scanstring(text, col + 1)[1])
@@ -305,7 +309,7 @@ def _key_end(text: str, col: int) -> int | None:
             end = text.find("'", end)
             if end < 0:
                 return None
-            if text[end + 1:end + 2] == "'":
+            if text[end + 1 : end + 2] == "'":
                 end += 2
                 continue
             end += 1

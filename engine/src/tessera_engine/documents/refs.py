@@ -21,9 +21,16 @@ from .pointer import escape, from_fragment, resolve
 DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples", "x-example"})
 
 # Keywords whose values map arbitrary names to schemas: a property may be called "default".
-NAME_MAPS = frozenset({
-    "properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "schemas",
-})
+NAME_MAPS = frozenset(
+    {
+        "properties",
+        "patternProperties",
+        "definitions",
+        "$defs",
+        "dependentSchemas",
+        "schemas",
+    }
+)
 
 
 class Workspace:
@@ -93,8 +100,10 @@ class Workspace:
         found = self._id_index().get(url.rstrip("#"))
         if found is None:
             raise self._error(
-                doc, at, f"cannot resolve $ref '{ref}': remote references are not fetched "
-                "(no loaded document declares that $id)"
+                doc,
+                at,
+                f"cannot resolve $ref '{ref}': remote references are not fetched "
+                "(no loaded document declares that $id)",
             )
         target, base = found
         if fragment.startswith("/"):

@@ -61,6 +61,7 @@ def detect(ws: Workspace) -> Adapter:
             return adapter
     raise FormatError(
         "cannot tell the format: expected an OpenAPI 3 document (an 'openapi' field), "
-        "a Swagger 2.0 document (swagger: \"2.0\") or a JSON Schema; pass --format",
-        file=ws.root.name, line=1,
+        'a Swagger 2.0 document (swagger: "2.0") or a JSON Schema; pass --format',
+        file=ws.root.name,
+        line=1,
     )

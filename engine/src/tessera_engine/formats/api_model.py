@@ -108,7 +108,7 @@ def template_key(path: str) -> tuple[str, list[str]]:
         if path[i] == "{":
             end = path.find("}", i)
             if end > i:
-                names.append(path[i + 1:end])
+                names.append(path[i + 1 : end])
                 out.append("{}")
                 i = end + 1
                 continue

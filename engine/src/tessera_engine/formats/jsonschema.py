@@ -12,12 +12,37 @@ from ..errors import FormatError
 from ..model import Position
 from ..modes import Mode
 
-_SCHEMA_KEYWORDS = frozenset({
-    "$schema", "$id", "$ref", "$defs", "definitions", "type", "properties", "items", "enum",
-    "const", "oneOf", "anyOf", "allOf", "not", "additionalProperties", "required", "prefixItems",
-    "patternProperties", "if", "format", "minimum", "maximum", "minLength", "maxLength",
-    "pattern", "title", "description",
-})
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$ref",
+        "$defs",
+        "definitions",
+        "type",
+        "properties",
+        "items",
+        "enum",
+        "const",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "not",
+        "additionalProperties",
+        "required",
+        "prefixItems",
+        "patternProperties",
+        "if",
+        "format",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "title",
+        "description",
+    }
+)
 
 
 class JsonSchemaAdapter:
@@ -37,16 +62,21 @@ class JsonSchemaAdapter:
         if isinstance(data, bool):
             return
         if not isinstance(data, dict):
-            raise FormatError("not a JSON Schema: expected an object or a boolean",
-                              file=ws.root.name, line=1)
+            raise FormatError(
+                "not a JSON Schema: expected an object or a boolean", file=ws.root.name, line=1
+            )
         if "openapi" in data or "swagger" in data:
-            raise FormatError("this is an OpenAPI document, not a JSON Schema "
-                              "(use --format openapi)", file=ws.root.name, line=1)
+            raise FormatError(
+                "this is an OpenAPI document, not a JSON Schema (use --format openapi)",
+                file=ws.root.name,
+                line=1,
+            )
 
     def options(self, strict: bool) -> Options:
         return Options(strict=strict, api=False, honour_defaults=True)
 
     def compare(self, differ: Differ, old: Workspace, new: Workspace, position: Position) -> None:
-        root = differ.root("$", "$", Node(old.root, "", old.root.data),
-                           Node(new.root, "", new.root.data), position)
+        root = differ.root(
+            "$", "$", Node(old.root, "", old.root.data), Node(new.root, "", new.root.data), position
+        )
         differ.schema(root, "", "", root.old, root.new, position)  # type: ignore[arg-type]

@@ -39,24 +39,34 @@ class OpenApiAdapter:
         data = ws.root.data
         name = ws.root.name
         if not isinstance(data, dict):
-            raise FormatError("not an OpenAPI document: expected a mapping at the top",
-                              file=name, line=1)
+            raise FormatError(
+                "not an OpenAPI document: expected a mapping at the top", file=name, line=1
+            )
         if "swagger" in data and "openapi" not in data:
-            raise FormatError("this is a Swagger 2.0 document, not OpenAPI 3 "
-                              "(use --format swagger)", file=name, line=1)
+            raise FormatError(
+                "this is a Swagger 2.0 document, not OpenAPI 3 (use --format swagger)",
+                file=name,
+                line=1,
+            )
         version = data.get("openapi")
         if not isinstance(version, str) or not version.startswith("3."):
             loc = ws.root.locate("/openapi") if "openapi" in data else None
             raise FormatError(
-                "not an OpenAPI 3 document: " + (
-                    f"'openapi' is {version!r}, expected 3.0.x or 3.1.x" if "openapi" in data
-                    else "no 'openapi' field"),
-                file=name, line=loc.line if loc else 1)
+                "not an OpenAPI 3 document: "
+                + (
+                    f"'openapi' is {version!r}, expected 3.0.x or 3.1.x"
+                    if "openapi" in data
+                    else "no 'openapi' field"
+                ),
+                file=name,
+                line=loc.line if loc else 1,
+            )
         for key in ("paths", "webhooks", "components"):
             if key in data and not isinstance(data[key], dict):
                 loc = ws.root.locate(f"/{key}")
-                raise FormatError(f"'{key}' must be a mapping", file=name, line=loc.line,
-                                  column=loc.column)
+                raise FormatError(
+                    f"'{key}' must be a mapping", file=name, line=loc.line, column=loc.column
+                )
 
     def options(self, strict: bool) -> Options:
         return Options(strict=strict, api=True, honour_defaults=False)
@@ -77,8 +87,17 @@ def build(ws: Workspace, resolver: Resolver) -> ApiModel:
     webhooks = root.kw("webhooks")
     if webhooks is not None:
         for name, item in webhooks.members().items():
-            _path_item(resolver, operations, name, item, global_security,
-                       f"WEBHOOK {name} ", f"WEBHOOK {name} ", True, template=False)
+            _path_item(
+                resolver,
+                operations,
+                name,
+                item,
+                global_security,
+                f"WEBHOOK {name} ",
+                f"WEBHOOK {name} ",
+                True,
+                template=False,
+            )
     servers = {}
     server_list = root.kw("servers")
     for server in server_list.items() if server_list is not None else []:
@@ -115,8 +134,16 @@ def _path_item(
         op = item.kw(method)
         if op is None or not isinstance(op.value, dict):
             continue
-        key = f"{key_prefix}{method.upper()}" if not template else f"{key_prefix}{method.upper()} {tkey}"
-        label = f"{label_prefix}{method.upper()}" if not template else f"{label_prefix}{method.upper()} {path}"
+        key = (
+            f"{key_prefix}{method.upper()}"
+            if not template
+            else f"{key_prefix}{method.upper()} {tkey}"
+        )
+        label = (
+            f"{label_prefix}{method.upper()}"
+            if not template
+            else f"{label_prefix}{method.upper()} {path}"
+        )
         parameters: dict[str, Parameter] = {}
         for source in (shared, op.kw("parameters")):
             for raw in source.items() if source is not None else []:
@@ -142,12 +169,20 @@ def _path_item(
             parts=parts,
         )
         callbacks = op.kw("callbacks")
-        for cb_name, callback in callbacks.members().items() if callbacks is not None else []:
-            callback = resolver.follow_ref(callback)
+        for cb_name, raw_callback in callbacks.members().items() if callbacks is not None else []:
+            callback = resolver.follow_ref(raw_callback)
             for expression, cb_item in callback.members().items():
-                _path_item(resolver, operations, expression, cb_item, global_security,
-                           f"{key} CALLBACK {cb_name} {expression} ",
-                           f"{label} → callback {cb_name} ", not flipped, template=False)
+                _path_item(
+                    resolver,
+                    operations,
+                    expression,
+                    cb_item,
+                    global_security,
+                    f"{key} CALLBACK {cb_name} {expression} ",
+                    f"{label} → callback {cb_name} ",
+                    not flipped,
+                    template=False,
+                )
 
 
 def _security(node: Node | None) -> list[dict[str, list[str]]] | None:
@@ -156,10 +191,12 @@ def _security(node: Node | None) -> list[dict[str, list[str]]] | None:
     requirements = []
     for requirement in node.value:
         if isinstance(requirement, dict):
-            requirements.append({
-                str(name): sorted(str(s) for s in scopes) if isinstance(scopes, list) else []
-                for name, scopes in requirement.items()
-            })
+            requirements.append(
+                {
+                    str(name): sorted(str(s) for s in scopes) if isinstance(scopes, list) else []
+                    for name, scopes in requirement.items()
+                }
+            )
     return requirements
 
 
@@ -193,8 +230,9 @@ def _parameter(resolver: Resolver, raw: Node, template_names: list[str]) -> Para
         "content": content_type,
     }
     required = value.get("required") is True or location == "path"
-    return Parameter(key, name, location, node, schema, required,
-                     value.get("deprecated") is True, serialization)
+    return Parameter(
+        key, name, location, node, schema, required, value.get("deprecated") is True, serialization
+    )
 
 
 def _media_types(resolver: Resolver, content: Node | None) -> dict[str, MediaType]:
@@ -228,8 +266,8 @@ def _responses(resolver: Resolver, raw: Node | None) -> dict[str, Response]:
             continue
         headers: dict[str, Header] = {}
         header_map = node.kw("headers")
-        for name, header in header_map.members().items() if header_map is not None else []:
-            header = resolver.follow_ref(header)
+        for name, raw_header in header_map.members().items() if header_map is not None else []:
+            header = resolver.follow_ref(raw_header)
             if not isinstance(header.value, dict):
                 continue
             schema = header.kw("schema")
