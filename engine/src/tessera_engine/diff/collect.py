@@ -8,20 +8,28 @@ at position ``both`` with the higher severity.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
+
 from ..catalog import Catalog
+from ..documents import Document
 from ..fingerprint import fingerprint
 from ..model import Effect, Finding, Location, Position, Severity
 from ..modes import Mode, severity
 from .core import Change, Differ, Scope
+from .nodes import Node
+
+Locate = Callable[[Node], Location]
 
 
 def collect(differ: Differ, catalog: Catalog, mode: Mode) -> list[Finding]:
     scopes = _propagate_operations(differ.roots)
+    locate = _locator(scopes)
     merged: dict[str, Finding] = {}
     order: list[str] = []
     for scope in scopes:
         for change in scope.changes:
-            finding = _finding(scope, change, catalog, mode)
+            finding = _finding(scope, change, catalog, mode, locate)
             existing = merged.get(finding.fingerprint)
             if existing is None:
                 merged[finding.fingerprint] = finding
@@ -32,28 +40,135 @@ def collect(differ: Differ, catalog: Catalog, mode: Mode) -> list[Finding]:
 
 
 def _propagate_operations(roots: list[Scope]) -> list[Scope]:
-    """Every scope reachable from the roots, in first-reached order, with ``operations``
-    filled in from the operation roots that reach it."""
+    """Every scope holding changes, in first-reached order, with ``operations`` filled in
+    from the operation roots that reach it.
+
+    Only scopes that hold changes, or lead to some, take part. Recursive schemas make the
+    scope graph cyclic, so operations flow over its strongly connected components in
+    topological order: each component gets the union of its parents' operations once."""
+    dirty = _leading_to_changes(roots)
     ordered: list[Scope] = []
     seen: set[int] = set()
     for root in roots:
-        reached: set[int] = set()
+        if id(root) not in dirty:
+            continue
+        if root.operation:
+            root.operations.add(root.operation)
         stack = [root]
-        while stack:
+        while stack:  # first-reached order
             scope = stack.pop()
-            if id(scope) in reached:
+            if id(scope) in seen:
                 continue
-            reached.add(id(scope))
-            if root.operation:
-                scope.operations.add(root.operation)
-            if id(scope) not in seen:
-                seen.add(id(scope))
+            seen.add(id(scope))
+            if scope.changes:
                 ordered.append(scope)
-            stack.extend(reversed(scope.children))
+            stack.extend(c for c in reversed(scope.children) if id(c) in dirty)
+    for component in _components_in_topological_order(roots, dirty):
+        operations: set[str] = set()
+        for scope in component:
+            operations |= scope.operations
+        for scope in component:
+            scope.operations = operations
+            for child in scope.children:
+                if id(child) in dirty:
+                    child.operations |= operations
     return ordered
 
 
-def _finding(scope: Scope, change: Change, catalog: Catalog, mode: Mode) -> Finding:
+def _components_in_topological_order(roots: list[Scope], dirty: set[int]) -> list[list[Scope]]:
+    """Strongly connected components of the dirty scope graph, parents before children
+    (Tarjan's algorithm, iterative: schema graphs can be deep)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[Scope] = []
+    components: list[list[Scope]] = []
+    for root in roots:
+        if id(root) not in dirty or id(root) in index:
+            continue
+        work: list[tuple[Scope, int]] = [(root, 0)]
+        index[id(root)] = low[id(root)] = len(index)
+        stack.append(root)
+        on_stack.add(id(root))
+        while work:
+            scope, position = work[-1]
+            children = scope.children
+            while position < len(children) and id(children[position]) not in dirty:
+                position += 1
+            if position < len(children):
+                child = children[position]
+                work[-1] = (scope, position + 1)
+                if id(child) not in index:
+                    index[id(child)] = low[id(child)] = len(index)
+                    stack.append(child)
+                    on_stack.add(id(child))
+                    work.append((child, 0))
+                elif id(child) in on_stack:
+                    low[id(scope)] = min(low[id(scope)], index[id(child)])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[id(parent)] = min(low[id(parent)], low[id(scope)])
+            if low[id(scope)] == index[id(scope)]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(id(member))
+                    component.append(member)
+                    if member is scope:
+                        break
+                components.append(component)
+    components.reverse()  # Tarjan emits children first
+    return components
+
+
+def _leading_to_changes(roots: list[Scope]) -> set[int]:
+    """Ids of the scopes that hold changes or reach one (walking parent links backwards from
+    every scope with changes, so cycles need no special care)."""
+    parents: dict[int, list[Scope]] = defaultdict(list)
+    changed: list[Scope] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        scope = stack.pop()
+        if id(scope) in seen:
+            continue
+        seen.add(id(scope))
+        if scope.changes:
+            changed.append(scope)
+        for child in scope.children:
+            parents[id(child)].append(scope)
+            stack.append(child)
+    dirty: set[int] = set()
+    while changed:
+        scope = changed.pop()
+        if id(scope) in dirty:
+            continue
+        dirty.add(id(scope))
+        changed.extend(parents[id(scope)])
+    return dirty
+
+
+def _locator(scopes: list[Scope]) -> Locate:
+    """Locate every node the findings will point at, one batch per document."""
+    wanted: dict[Document, set[str]] = defaultdict(set)
+    for scope in scopes:
+        for change in scope.changes:
+            for node in (change.new or scope.new, change.old if change.new is None else None):
+                if node is not None:
+                    wanted[node.doc].add(node.ptr)
+    found = {doc: doc.locate_many(sorted(pointers)) for doc, pointers in wanted.items()}
+
+    def locate(node: Node) -> Location:
+        return found[node.doc].get(node.ptr) or node.doc.locate(node.ptr)
+
+    return locate
+
+
+def _finding(
+    scope: Scope, change: Change, catalog: Catalog, mode: Mode, locate: Locate
+) -> Finding:
     rule = catalog[change.rule]
     effect = change.effect or rule.effect or Effect.REPLACE
     position = change.position or scope.position
@@ -62,14 +177,14 @@ def _finding(scope: Scope, change: Change, catalog: Catalog, mode: Mode) -> Find
     old_node = change.old
     if new_node is not None:
         pointer = new_node.ptr
-        location: Location | None = new_node.doc.locate(new_node.ptr)
+        location: Location | None = locate(new_node)
     else:
         pointer = old_node.ptr if old_node is not None else (scope.new.ptr if scope.new else "")
         anchor = scope.new
-        location = anchor.doc.locate(anchor.ptr) if anchor is not None else None
+        location = locate(anchor) if anchor is not None else None
     old_location = None
     if new_node is None and old_node is not None:
-        old_location = old_node.doc.locate(old_node.ptr)
+        old_location = locate(old_node)
     args = dict(change.args)
     identity = {k: v for k, v in args.items() if k != "note"}
     lkey = scope.lkey + change.lseg

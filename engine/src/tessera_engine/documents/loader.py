@@ -90,6 +90,18 @@ class Document:
         line, column = self._locator.locate(pointer)
         return Location(self.name, line, column)
 
+    def locate_many(self, pointers: list[str]) -> dict[str, Location]:
+        """Locations of many pointers at once (one pass over a JSON text)."""
+        if self._locator is None:
+            self._locator = (
+                JsonLocator(self.text) if self.syntax == "json" else YamlLocator(self.text)
+            )
+        if isinstance(self._locator, JsonLocator):
+            found = self._locator.locate_many(pointers)
+        else:
+            found = {pointer: self._locator.locate(pointer) for pointer in pointers}
+        return {pointer: Location(self.name, *found[pointer]) for pointer in pointers}
+
 
 def load_document(source: Source, path: str) -> Document:
     """Read and parse one file, enforcing the size and nesting limits."""
@@ -159,7 +171,11 @@ def _parse_json(text: str, name: str) -> Any:
 def _parse_yaml(text: str, name: str) -> Any:
     # yaml_rs limits flow nesting itself, but block nesting deep enough overflows its stack:
     # refuse such files before parsing.
-    deep = _YAML_DEEP_INDENT.search(text) or _YAML_DEEP_DASHES.search(text)
+    deep = None
+    if "\n" + " " * MAX_NESTING in text:
+        deep = _YAML_DEEP_INDENT.search(text)
+    if deep is None and "- - - -" in text:
+        deep = _YAML_DEEP_DASHES.search(text)
     if deep:
         line = text.count("\n", 0, deep.start()) + 1
         raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name, line=line)

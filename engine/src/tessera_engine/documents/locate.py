@@ -17,6 +17,7 @@ start of an array item.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
@@ -31,12 +32,33 @@ class LineIndex:
     """Offsets of line starts, for turning a character offset into (line, column)."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in re.finditer("\n", text))
+        # each line starts one past the end of the previous one (map/accumulate stay in C)
+        ends = itertools.accumulate(map((1).__add__, map(len, text.split("\n"))))
+        self._starts = [0, *ends]
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line + 1, offset - self._starts[line] + 1
+
+
+class _Trie(dict[str, "_Trie"]):
+    """Pointer tokens as a tree; ``end`` marks a pointer that ends here."""
+
+    end = False
+
+
+def _trie(pointers: list[str]) -> _Trie:
+    root = _Trie()
+    for pointer in pointers:
+        node = root
+        try:
+            tokens = split(pointer)
+        except ValueError:
+            tokens = []
+        for token in tokens:
+            node = node.setdefault(token, _Trie())
+        node.end = True
+    return root
 
 
 class JsonLocator:
@@ -53,6 +75,56 @@ class JsonLocator:
         if self._lines is None:
             self._lines = LineIndex(self._text)
         return self._lines.position(offset)
+
+    def locate_many(self, pointers: list[str]) -> dict[str, tuple[int, int]]:
+        """(line, column) for many pointers in one pass over the text: only containers on
+        the way to a wanted pointer are walked member by member; every other value is
+        skipped once, by the C decoder."""
+        offsets: dict[str, int] = {}
+        start = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
+        try:
+            self._walk(start, start, _trie(pointers), "", offsets)
+        except (ValueError, IndexError):
+            pass  # malformed text: the pointers found so far keep their offsets
+        if self._lines is None:
+            self._lines = LineIndex(self._text)
+        result = {}
+        for pointer in pointers:
+            offset = offsets.get(pointer)
+            if offset is None:
+                offset = self._offset(pointer)  # absent from the text: nearest ancestor
+            result[pointer] = self._lines.position(offset)
+        return result
+
+    def _walk(self, at: int, shown: int, trie: _Trie, pointer: str, out: dict[str, int]) -> int:
+        """Record offsets below the value at ``at``; return the offset just past it."""
+        if trie.end:
+            out[pointer] = shown
+        text = self._text
+        if not trie or text[at] not in "{[":
+            return self._skip(at)
+        closing = "}" if text[at] == "{" else "]"
+        i = self._ws(at + 1)
+        index = 0
+        while i < len(text) and text[i] != closing:
+            if closing == "}":
+                key_at = i
+                key, i = scanstring(text, i + 1)
+                i = self._ws(self._ws(i) + 1)
+                token, member_shown = str(key), key_at
+            else:
+                token, member_shown = str(index), i
+                index += 1
+            child = trie.get(token)
+            if child is not None:
+                escaped = token.replace("~", "~0").replace("/", "~1")
+                i = self._walk(i, member_shown, child, f"{pointer}/{escaped}", out)
+            else:
+                i = self._skip(i)
+            i = self._ws(i)
+            if i < len(text) and text[i] == ",":
+                i = self._ws(i + 1)
+        return i + 1
 
     def _offset(self, pointer: str) -> int:
         text = self._text
@@ -141,6 +213,21 @@ class YamlLocator:
 
     def __init__(self, text: str) -> None:
         self._lines = text.split("\n")
+        count = len(self._lines)
+        # indentation of every content line, -1 for blank and comment lines
+        self._indent = [
+            len(spaces) if first not in _NOT_CONTENT else -1
+            for spaces, first in _LINE_START.findall(text)
+        ]
+        # for every content line, the next content line indented no deeper (its block's end)
+        self._next = [count] * count
+        pending: list[int] = []
+        for index, depth in enumerate(self._indent):
+            if depth < 0:
+                continue
+            while pending and self._indent[pending[-1]] >= depth:
+                self._next[pending.pop()] = index
+            pending.append(index)
         # children of a block: (first line, content column) -> members or items
         self._members: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
         self._items: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -178,15 +265,12 @@ class YamlLocator:
 
     def _content(self, line: int) -> int | None:
         """Column of the first content character of a line, None for blank and comment lines."""
-        text = self._lines[line]
-        stripped = text.lstrip(" ")
-        if not stripped or stripped.startswith(("#", "---")):
-            return None
-        return len(text) - len(stripped)
+        depth = self._indent[line]
+        return None if depth < 0 else depth
 
     def _next_content(self, line: int) -> int | None:
         for index in range(line, len(self._lines)):
-            if self._content(index) is not None:
+            if self._indent[index] >= 0:
                 return index
         return None
 
@@ -194,18 +278,21 @@ class YamlLocator:
         first = self._next_content(0)
         if first is None:
             return None
-        return first, self._content(first) or 0
+        return first, self._indent[first]
 
     def _children(self, line: int, col: int) -> list[tuple[int, int]]:
         """Entry starts of the block whose first entry is at (line, col)."""
         entries = [(line, col)]
-        for index in range(line + 1, len(self._lines)):
-            indent = self._content(index)
-            if indent is None or indent > col:
-                continue
-            if indent < col:
-                break
+        indent = self._indent
+        if indent[line] == col:
+            index = self._next[line]
+        else:  # a block starting mid-line, after "- ": find its second entry by hand
+            index = line + 1
+            while index < len(indent) and (indent[index] < 0 or indent[index] > col):
+                index += 1
+        while index < len(indent) and indent[index] == col:
             entries.append((index, col))
+            index = self._next[index]
         return entries
 
     def _scan_members(self, line: int, col: int) -> dict[str, tuple[int, int]]:
@@ -263,6 +350,10 @@ class YamlLocator:
         if indent > col or (indent == col and self._lines[nxt][col : col + 1] == "-"):
             return nxt, indent
         return None
+
+
+_LINE_START = re.compile(r"^( *)(---|#|[^\n]|)", re.MULTILINE)
+_NOT_CONTENT = frozenset({"", "#", "---"})
 
 
 def _parse_key(text: str, col: int) -> str | None:

@@ -40,6 +40,7 @@ class Workspace:
         self.documents: dict[str, Document] = {self.root.path: self.root}
         self._ids: dict[str, tuple[Document, str]] | None = None
         self._anchors: dict[str, dict[str, str]] = {}
+        self._resolved: dict[tuple[str, str], tuple[Document, str, Any]] = {}
 
     @classmethod
     def of(cls, source: Source, document: Document) -> Workspace:
@@ -50,6 +51,7 @@ class Workspace:
         ws.documents = {document.path: document}
         ws._ids = None
         ws._anchors = {}
+        ws._resolved = {}
         return ws
 
     def document(self, path: str) -> Document:
@@ -62,6 +64,13 @@ class Workspace:
 
     def resolve(self, doc: Document, ref: str, at: str) -> tuple[Document, str, Any]:
         """Follow ``ref`` written in ``doc`` at pointer ``at``: (document, pointer, value)."""
+        key = (doc.path, ref)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(doc, ref, at)
+        return found
+
+    def _resolve(self, doc: Document, ref: str, at: str) -> tuple[Document, str, Any]:
         url, fragment = urldefrag(ref)
         if ref.endswith("#"):
             fragment = ""
