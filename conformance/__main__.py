@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__)
     parser.add_argument("--shared", default="../shared", help="the shared directory")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every disagreement")
+    parser.add_argument("--write", metavar="FILE", help="also write the report as Markdown")
     args = parser.parse_args(argv)
     root = Path(args.shared) / "conformance"
     if not root.is_dir():
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    ~ documented deviation: {case}")
         ok = ok and score.passed
     print("all targets met" if ok else "TARGET MISSED")
+    if args.write:
+        from .document import write
+
+        write(Path(args.write), scores)
     return 0 if ok else 1
 
 

@@ -17,3 +17,7 @@ def _all() -> dict[str, dict[str, str]]:
 
 def deviations(corpus: str) -> dict[str, str]:
     return _all().get(corpus, {})
+
+
+def all_deviations() -> dict[str, dict[str, str]]:
+    return _all()

@@ -38,15 +38,14 @@ def _removed(differ: Differ, old: Operation, new: ApiModel) -> None:
 
 
 def _surviving_parent(old: Operation, new: ApiModel) -> Node:
-    """Where a removed operation's annotation goes in the new file: its path item when other
-    methods remain, else ``paths``, else the top of the document."""
-    paths = new.root.kw("paths")
-    if paths is not None and old.path_item is not None:
-        path = old.label.split(" ", 1)[-1]
-        item = paths.kw(path)
-        if item is not None:
-            return item
-    return paths or new.root
+    """Where a removed operation's annotation goes in the new file: the path item that still
+    serves its path template (other methods, or the same path with renamed parameters), else
+    ``paths``, else the top of the document."""
+    template = old.key.split(" ", 1)[-1]
+    for operation in new.operations.values():
+        if operation.path_item is not None and operation.key.split(" ", 1)[-1] == template:
+            return operation.path_item
+    return new.root.kw("paths") or new.root
 
 
 def _operation(differ: Differ, old: Operation, new: Operation) -> None:

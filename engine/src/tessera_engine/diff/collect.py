@@ -166,9 +166,7 @@ def _locator(scopes: list[Scope]) -> Locate:
     return locate
 
 
-def _finding(
-    scope: Scope, change: Change, catalog: Catalog, mode: Mode, locate: Locate
-) -> Finding:
+def _finding(scope: Scope, change: Change, catalog: Catalog, mode: Mode, locate: Locate) -> Finding:
     rule = catalog[change.rule]
     effect = change.effect or rule.effect or Effect.REPLACE
     position = change.position or scope.position

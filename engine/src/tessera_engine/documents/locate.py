@@ -17,6 +17,7 @@ start of an array item.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import json
 import re
@@ -82,10 +83,9 @@ class JsonLocator:
         skipped once, by the C decoder."""
         offsets: dict[str, int] = {}
         start = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
-        try:
+        # on malformed text the pointers found so far keep their offsets
+        with contextlib.suppress(ValueError, IndexError):
             self._walk(start, start, _trie(pointers), "", offsets)
-        except (ValueError, IndexError):
-            pass  # malformed text: the pointers found so far keep their offsets
         if self._lines is None:
             self._lines = LineIndex(self._text)
         result = {}
