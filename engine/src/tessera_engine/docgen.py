@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -119,9 +120,10 @@ def cli_markdown() -> str:
     try:
         parser = build_parser()
         sections = [("tessera", parser.format_help())]
-        subparsers = next(a for a in parser._actions if a.dest == "command")
-        for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
-            sections.append((f"tessera {name}", sub.format_help()))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    sections.append((f"tessera {name}", sub.format_help()))
     finally:
         if old is None:
             os.environ.pop("COLUMNS", None)
