@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..diff.core import Differ, Scope
 from ..diff.nodes import Node
+from ..diff.pairing import paired
 from ..formats.api_model import ApiModel, Operation
 from ..model import Position
 from . import api_bodies, api_lifecycle, api_parameters, api_responses, api_security
@@ -14,10 +15,10 @@ from . import api_bodies, api_lifecycle, api_parameters, api_responses, api_secu
 def compare_api(differ: Differ, old: ApiModel, new: ApiModel) -> None:
     _servers(differ, old, new)
     api_security.schemes(differ, old, new)
-    for key in dict.fromkeys([*old.operations, *new.operations]):
-        o, n = old.operations.get(key), new.operations.get(key)
+    for _, o, n in paired(old.operations, new.operations):
         if n is None:
-            _removed(differ, o, new)  # type: ignore[arg-type]
+            if o is not None:
+                _removed(differ, o, new)
         elif o is None:
             root = differ.root(n.label, n.key, None, n.node, Position.NONE, operation=n.label)
             differ.emit(root, "api.operation.added", new=n.node, args={"operation": n.label})

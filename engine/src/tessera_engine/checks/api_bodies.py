@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..diff.core import Differ, Scope
+from ..diff.pairing import paired
 from ..formats.api_model import MediaType, Operation
 from ..model import Effect, Position
 
@@ -57,8 +58,7 @@ def content(
 ) -> None:
     """Compare media types by name and the schemas of those in both."""
     several = len(new) > 1 or len(old) > 1
-    for name in dict.fromkeys([*old, *new]):
-        o, n = old.get(name), new.get(name)
+    for name, o, n in paired(old, new):
         if n is None:
             if o is not None:
                 differ.emit(

@@ -5,6 +5,7 @@ serialization, schema, lifecycle."""
 from __future__ import annotations
 
 from ..diff.core import Differ, Scope
+from ..diff.pairing import paired
 from ..formats.api_model import Operation, Parameter
 from ..model import Effect, Position
 from . import api_lifecycle
@@ -13,8 +14,7 @@ from . import api_lifecycle
 def compare(
     differ: Differ, root: Scope, old: Operation, new: Operation, position: Position
 ) -> None:
-    for key in dict.fromkeys([*old.parameters, *new.parameters]):
-        o, n = old.parameters.get(key), new.parameters.get(key)
+    for key, o, n in paired(old.parameters, new.parameters):
         if o is not None and n is not None:
             _pair(differ, root, o, n, position)
         elif n is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..diff.core import Differ, Scope
+from ..diff.pairing import paired
 from ..formats.api_model import Header, Operation, Response
 from ..model import Effect, Position
 from . import api_bodies
@@ -11,8 +12,7 @@ from . import api_bodies
 def compare(
     differ: Differ, root: Scope, old: Operation, new: Operation, position: Position
 ) -> None:
-    for status in dict.fromkeys([*old.responses, *new.responses]):
-        o, n = old.responses.get(status), new.responses.get(status)
+    for status, o, n in paired(old.responses, new.responses):
         seg = f" → {status}"
         if n is None:
             if o is not None:
@@ -54,8 +54,8 @@ def _pair(differ: Differ, root: Scope, old: Response, new: Response, position: P
             lseg="|description",
             args={"keyword": "description"},
         )
-    for name in dict.fromkeys([*old.headers, *new.headers]):
-        _header(differ, scope, old.headers.get(name), new.headers.get(name), position)
+    for _, o_header, n_header in paired(old.headers, new.headers):
+        _header(differ, scope, o_header, n_header, position)
     body = differ.scope(scope, " → body", "|body", old.node, new.node, position)
     api_bodies.content(differ, body, old.content, new.content, position)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..diff.core import At, Pair
 from ..diff.nodes import Node
+from ..diff.pairing import paired
 from ..model import Effect, Position
 from .schema_composition import layout
 from .shape import accepts_anything, accepts_nothing, allows_type, type_set
@@ -67,8 +68,7 @@ def _properties(pair: Pair) -> None:
     # resolve once: visibility and defaults live in the resolved property schemas
     o_res = {k: pair.differ.old.resolve(v) for k, v in old.items()}
     n_res = {k: pair.differ.new.resolve(v) for k, v in new.items()}
-    for name in list(dict.fromkeys([*old, *new])):
-        o_prop, n_prop = old.get(name), new.get(name)
+    for name, o_prop, n_prop in paired(old, new):
         o_vis = o_prop is not None and visible(o_res[name], pair.position)
         n_vis = n_prop is not None and visible(n_res[name], pair.position)
         seg = "." + name
@@ -234,30 +234,30 @@ def _pattern_properties(pair: Pair) -> None:
     o_node, n_node = pair.o.kw("patternProperties"), pair.n.kw("patternProperties")
     old = o_node.members() if o_node is not None else {}
     new = n_node.members() if n_node is not None else {}
-    for pattern in list(dict.fromkeys([*old, *new])):
+    for pattern, o_schema, n_schema in paired(old, new):
         seg = f".<{pattern}>"
-        if pattern in old and pattern in new:
-            pair.child(seg, old[pattern], new[pattern])
-        elif pattern in new:
+        if o_schema is not None and n_schema is not None:
+            pair.child(seg, o_schema, n_schema)
+        elif n_schema is not None:
             # names matching the pattern were governed by additionalProperties before
             ruling = governing_extra(pair.o)
             if isinstance(ruling, Node):
-                pair.child(seg, ruling, new[pattern])
-            elif accepts_anything(ruling) and not accepts_anything(new[pattern].value):
+                pair.child(seg, ruling, n_schema)
+            elif accepts_anything(ruling) and not accepts_anything(n_schema.value):
                 pair.emit(
                     "schema.subschema.added",
-                    new=new[pattern],
+                    new=n_schema,
                     seg=seg,
                     args={"keyword": f"patternProperties '{pattern}'"},
                 )
-        else:
+        elif o_schema is not None:
             ruling = governing_extra(pair.n)
             if isinstance(ruling, Node):
-                pair.child(seg, old[pattern], ruling)
-            elif accepts_anything(ruling) and not accepts_anything(old[pattern].value):
+                pair.child(seg, o_schema, ruling)
+            elif accepts_anything(ruling) and not accepts_anything(o_schema.value):
                 pair.emit(
                     "schema.subschema.removed",
-                    old=old[pattern],
+                    old=o_schema,
                     seg=seg,
                     args={"keyword": f"patternProperties '{pattern}'"},
                 )
@@ -302,8 +302,7 @@ def _dependency_maps(node: Node) -> tuple[dict[str, Node], dict[str, Node]]:
 def _dependencies(pair: Pair) -> None:
     o_req, o_schemas = _dependency_maps(pair.o)
     n_req, n_schemas = _dependency_maps(pair.n)
-    for name in list(dict.fromkeys([*o_req, *n_req])):
-        old, new = o_req.get(name), n_req.get(name)
+    for name, old, new in paired(o_req, n_req):
         lseg = f"|dependency:{name}"
         if old is None or new is None:
             rule = "schema.dependency.added" if old is None else "schema.dependency.removed"
@@ -323,8 +322,7 @@ def _dependencies(pair: Pair) -> None:
             effect=effect,
             args={"name": name, "old": sorted(before), "new": sorted(after)},
         )
-    for name in list(dict.fromkeys([*o_schemas, *n_schemas])):
-        old, new = o_schemas.get(name), n_schemas.get(name)
+    for name, old, new in paired(o_schemas, n_schemas):
         if old is not None and new is not None:
             pair.child(f" (if '{name}' present)", old, new, lseg=f"|dependentSchema:{name}")
         else:
