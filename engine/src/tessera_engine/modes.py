@@ -88,8 +88,12 @@ def _derived(effect: Effect, position: Position) -> Severity:
 
 
 def _at(rule: Rule, effect: Effect, position: Position) -> Severity:
+    """A rule's severity overrides describe its own effect (or, for a conditional rule, all
+    of them); a check that chose another effect for one finding gets the derived severity."""
     override = rule.severity.get(position)
-    return override if override is not None else _derived(effect, position)
+    if override is not None and (rule.effect is None or effect is rule.effect):
+        return override
+    return _derived(effect, position)
 
 
 def severity(

@@ -48,7 +48,7 @@ def actual_bump(current: _semver.Version, proposed: _semver.Version) -> Bump:
 
 def check(current_text: str, proposed_text: str, required: Bump) -> VersionCheck:
     current, proposed = parse(current_text), parse(proposed_text)
-    actual = actual_bump(current, proposed)
+    actual = actual_bump(current, proposed) if proposed.compare(current) > 0 else Bump.NONE
     effective = required
     if current.major == 0 and required is Bump.MAJOR:
         effective = Bump.MINOR  # 0.y.z: the minor number signals breaking changes

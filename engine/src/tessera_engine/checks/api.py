@@ -9,7 +9,14 @@ from ..diff.nodes import Node
 from ..diff.pairing import paired
 from ..formats.api_model import ApiModel, Operation
 from ..model import Position
-from . import api_bodies, api_lifecycle, api_parameters, api_responses, api_security
+from . import (
+    api_annotations,
+    api_bodies,
+    api_lifecycle,
+    api_parameters,
+    api_responses,
+    api_security,
+)
 
 
 def compare_api(differ: Differ, old: ApiModel, new: ApiModel) -> None:
@@ -77,16 +84,7 @@ def _meta(differ: Differ, root: Scope, old: Operation, new: Operation) -> None:
             lseg="|operationId",
             args={"old": o.get("operationId", "(none)"), "new": n.get("operationId", "(none)")},
         )
-    for keyword in ("summary", "description"):
-        if o.get(keyword) != n.get(keyword):
-            differ.emit(
-                root,
-                "meta.description.changed",
-                old=o.kw(keyword),
-                new=n.kw(keyword) or n,
-                lseg=f"|{keyword}",
-                args={"keyword": keyword},
-            )
+    api_annotations.compare(differ, root, o, n)
     o_tags, n_tags = o.get("tags") or [], n.get("tags") or []
     if (
         isinstance(o_tags, list)

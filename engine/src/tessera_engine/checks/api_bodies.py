@@ -6,6 +6,7 @@ from ..diff.core import Differ, Scope
 from ..diff.pairing import paired
 from ..formats.api_model import MediaType, Operation
 from ..model import Effect, Position
+from . import api_annotations
 
 _JSON = ("application/json", "*/*")
 
@@ -46,6 +47,7 @@ def request(
             "api.request-body.required-added" if n.required else "api.request-body.required-removed"
         )
         differ.emit(scope, rule, old=o.node.kw("required"), new=n.node.kw("required") or n.node)
+    api_annotations.compare(differ, scope, o.node, n.node)
     content(differ, scope, o.content, n.content, position)
 
 
@@ -79,6 +81,7 @@ def content(
         elif o.schema is not None and n.schema is not None:
             seg = f" ({n.name})" if several and name not in _JSON else ""
             differ.schema(scope, seg, f"|{name}", o.schema, n.schema, position)
+            api_annotations.compare(differ, scope, o.node, n.node, f"|{name}")
         elif o.schema is not None or n.schema is not None:
             rule = "schema.subschema.added" if n.schema is not None else "schema.subschema.removed"
             differ.emit(

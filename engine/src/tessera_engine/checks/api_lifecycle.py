@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from ..diff.core import Differ, Scope
 from ..diff.nodes import Node
+from ..model import Position
 
 STABILITY = ("draft", "alpha", "beta", "stable")
 
@@ -104,7 +105,9 @@ def _stability(differ: Differ, scope: Scope, old: Node, new: Node) -> None:
         )
 
 
-def removed_early(differ: Differ, scope: Scope, old: Node, element: str, seg: str) -> None:
+def removed_early(
+    differ: Differ, scope: Scope, old: Node, element: str, seg: str, position: Position
+) -> None:
     """An element removed while deprecated with a sunset date still in the future, or with an
     unreadable one: the deprecation promised it would stay until then."""
     if old.get("deprecated") is not True:
@@ -120,6 +123,7 @@ def removed_early(differ: Differ, scope: Scope, old: Node, element: str, seg: st
             seg=seg,
             lseg=seg + "|x-sunset",
             args={"value": f"{raw} (in the old version)"},
+            position=position,
         )
     elif when > today(differ):
         differ.emit(
@@ -127,5 +131,6 @@ def removed_early(differ: Differ, scope: Scope, old: Node, element: str, seg: st
             "lifecycle.sunset.not-reached",
             old=old,
             seg=seg,
+            position=position,
             args={"element": element, "sunset": raw},
         )

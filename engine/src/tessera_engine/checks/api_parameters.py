@@ -4,11 +4,12 @@ serialization, schema, lifecycle."""
 
 from __future__ import annotations
 
+from ..catalog import show
 from ..diff.core import Differ, Scope
 from ..diff.pairing import paired
 from ..formats.api_model import Operation, Parameter
 from ..model import Effect, Position
-from . import api_lifecycle
+from . import api_annotations, api_lifecycle
 
 
 def compare(
@@ -45,7 +46,7 @@ def compare(
                 position=position,
             )
             api_lifecycle.removed_early(
-                differ, root, o.node, f"{o.location} parameter '{o.name}'", seg
+                differ, root, o.node, f"{o.location} parameter '{o.name}'", seg, position
             )
 
 
@@ -76,7 +77,7 @@ def _pair(differ: Differ, root: Scope, old: Parameter, new: Parameter, position:
             args=args,
         )
     changed = [
-        f"{k} {old.serialization.get(k)!s} -> {new.serialization.get(k)!s}"
+        f"{k} {show(old.serialization.get(k))} -> {show(new.serialization.get(k))}"
         for k in sorted(old.serialization.keys() | new.serialization.keys())
         if old.serialization.get(k) != new.serialization.get(k)
     ]
@@ -93,3 +94,4 @@ def _pair(differ: Differ, root: Scope, old: Parameter, new: Parameter, position:
     api_lifecycle.compare(
         differ, scope, old.node, new.node, f"{new.location} parameter '{new.name}'"
     )
+    api_annotations.compare(differ, scope, old.node, new.node)

@@ -6,7 +6,7 @@ from ..diff.core import Differ, Scope
 from ..diff.pairing import paired
 from ..formats.api_model import Header, Operation, Response
 from ..model import Effect, Position
-from . import api_bodies
+from . import api_annotations, api_bodies
 
 
 def compare(
@@ -44,16 +44,7 @@ def _pair(differ: Differ, root: Scope, old: Response, new: Response, position: P
     if differ.same(old.node, new.node):
         return
     scope = differ.scope(root, f" → {new.status}", f"|{new.status}", old.node, new.node, position)
-    description_changed = old.node.get("description") != new.node.get("description")
-    if description_changed:
-        differ.emit(
-            scope,
-            "meta.description.changed",
-            old=old.node.kw("description"),
-            new=new.node.kw("description") or new.node,
-            lseg="|description",
-            args={"keyword": "description"},
-        )
+    api_annotations.compare(differ, scope, old.node, new.node)
     for _, o_header, n_header in paired(old.headers, new.headers):
         _header(differ, scope, o_header, n_header, position)
     body = differ.scope(scope, " → body", "|body", old.node, new.node, position)
@@ -105,6 +96,7 @@ def _header(
         )
     if old.schema is not None and new.schema is not None:
         differ.schema(child, "", "", old.schema, new.schema, position)
+    api_annotations.compare(differ, child, old.node, new.node)
 
 
 def _required_word(required: bool) -> str:

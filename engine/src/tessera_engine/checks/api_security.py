@@ -48,7 +48,7 @@ def compare(
         return
     at: At = {"old": old.security_node, "new": new.security_node or new.node}
     lost = [alt for alt in o_alts if not any(_implies(alt, need) for need in n_alts)]
-    gained = [alt for alt in n_alts if not any(_implies(need, alt) for need in o_alts)]
+    gained = [alt for alt in n_alts if not any(_implies(alt, need) for need in o_alts)]
     if lost:
         detail = (
             f"clients with {describe(lost)} are no longer authorised: security was "

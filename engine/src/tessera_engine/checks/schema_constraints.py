@@ -71,9 +71,12 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _emit_bound(pair: Pair, keyword: str, old: Any, new: Any, stricter: bool, at: At) -> None:
+def _emit_bound(
+    pair: Pair, keyword: str, old: Any, new: Any, stricter: bool, at: At, note: str = ""
+) -> None:
     rule = "schema.constraint.tightened" if stricter else "schema.constraint.relaxed"
-    pair.emit(rule, **at, lseg=f"|{keyword}", args={"keyword": keyword, "old": old, "new": new})
+    args = {"keyword": keyword, "old": old, "new": new, "note": note}
+    pair.emit(rule, **at, lseg=f"|{keyword}", args=args)
 
 
 def _bound(pair: Pair, keyword: str, larger_is_stricter: bool) -> None:
@@ -167,7 +170,10 @@ def _range(pair: Pair, *, lower: bool) -> None:
             stricter = new[0] > old[0] or (new[0] == old[0] and new[1] and not old[1])
         else:
             stricter = new[0] < old[0] or (new[0] == old[0] and new[1] and not old[1])
-        _emit_bound(pair, keyword, old[0], new[0], stricter, at)
+        note = ""
+        if old[1] != new[1]:
+            note = " (now exclusive)" if new[1] else " (now inclusive)"
+        _emit_bound(pair, keyword, old[0], new[0], stricter, at, note)
 
 
 def _multiple_of(pair: Pair) -> None:

@@ -45,9 +45,12 @@ def check(pair: Pair) -> None:
 # -- properties -------------------------------------------------------------------------------
 
 
-def visible(node: Node, position: Position) -> bool:
+def visible(node: Node, position: Position, api: bool) -> bool:
+    """Whether a property exists for readers at ``position``: in an API, clients do not send
+    ``readOnly`` properties and servers do not return ``writeOnly`` ones. In a plain JSON
+    Schema the two are annotations."""
     value = node.value
-    if not isinstance(value, dict):
+    if not api or not isinstance(value, dict):
         return True
     if position is Position.INPUT and value.get("readOnly") is True:
         return False
@@ -69,8 +72,8 @@ def _properties(pair: Pair) -> None:
     o_res = {k: pair.differ.old.resolve(v) for k, v in old.items()}
     n_res = {k: pair.differ.new.resolve(v) for k, v in new.items()}
     for name, o_prop, n_prop in paired(old, new):
-        o_vis = o_prop is not None and visible(o_res[name], pair.position)
-        n_vis = n_prop is not None and visible(n_res[name], pair.position)
+        o_vis = o_prop is not None and visible(o_res[name], pair.position, pair.options.api)
+        n_vis = n_prop is not None and visible(n_res[name], pair.position, pair.options.api)
         seg = "." + name
         if o_vis and n_vis:
             pair.child(seg, o_prop, n_prop)  # type: ignore[arg-type]

@@ -92,11 +92,13 @@ def _default(pair: Pair) -> None:
         return
     old, new = pair.o.get("default"), pair.n.get("default")
     at: At = {"old": pair.o.kw("default"), "new": pair.n.kw("default")}
+    # In an API the server fills the default in for clients that omit the value; in a plain
+    # JSON Schema a default is an annotation.
+    effect = None if pair.options.api else Effect.ANNOTATION
     if o_has and n_has:
         if json_key(old) != json_key(new):
-            effect = Effect.REPLACE if pair.options.api else Effect.ANNOTATION
             pair.emit("schema.default.changed", **at, args={"old": old, "new": new}, effect=effect)
     elif n_has:
-        pair.emit("schema.default.added", **at, args={"new": new})
+        pair.emit("schema.default.added", **at, args={"new": new}, effect=effect)
     else:
-        pair.emit("schema.default.removed", **at, args={"old": old})
+        pair.emit("schema.default.removed", **at, args={"old": old}, effect=effect)

@@ -110,7 +110,18 @@ def branch_label(node: Node, keyword: str, index: int) -> str:
 
 
 def json_key(value: Any) -> str:
-    """A hashable, order-independent key for a JSON value (enum members, defaults)."""
+    """A hashable, order-independent key for a JSON value (enum members, defaults). Numbers
+    compare by value, as JSON Schema says: ``1`` and ``1.0`` are the same."""
     import json
 
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(_numbers_by_value(value), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _numbers_by_value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _numbers_by_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_by_value(v) for v in value]
+    return value
