@@ -41,9 +41,9 @@ def check(pair: Pair) -> None:
 def _tuple(node: Node) -> tuple[list[Node], Any, str]:
     """(positional item schemas, schema for the rest, keyword holding the rest)."""
     if isinstance(node.get("prefixItems"), list):
-        prefix, keyword = node.kw("prefixItems").items(), "items"  # type: ignore[union-attr]
+        prefix, keyword = node.at("prefixItems").items(), "items"
     elif isinstance(node.get("items"), list):
-        prefix, keyword = node.kw("items").items(), "additionalItems"  # type: ignore[union-attr]
+        prefix, keyword = node.at("items").items(), "additionalItems"
     else:
         rest = node.kw("items")  # no tuple: ``items`` governs every position
         return [], (True if rest is None else rest), "items"
@@ -122,13 +122,11 @@ def _rest_across(pair: Pair, o_rest: Any, n_rest: Any, keyword: str) -> None:
 
 def _items(pair: Pair) -> None:
     o_items, n_items = pair.o.kw("items"), pair.n.kw("items")
-    if o_items is None and n_items is None:
-        return
     if o_items is not None and n_items is not None:
         pair.child("[]", o_items, n_items)
         return
-    present = n_items if n_items is not None else o_items
-    if accepts_anything(present.value):  # type: ignore[union-attr]
+    present = n_items or o_items
+    if present is None or accepts_anything(present.value):
         return
     rule = "schema.subschema.added" if n_items is not None else "schema.subschema.removed"
     pair.emit(rule, old=o_items, new=n_items, seg="[]", args={"keyword": "items"})

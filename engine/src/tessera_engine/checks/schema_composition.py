@@ -72,7 +72,7 @@ def _alternatives(pair: Pair, node: Node, side: str) -> tuple[str, list[Node], b
     if not combos:
         return "", *_without_null(pair, node, side)
     keyword = combos[0]
-    branches = node.kw(keyword).items()  # type: ignore[union-attr]
+    branches = node.at(keyword).items()
     nullable = value.get("nullable") is True
     if keyword in SUMS:
         kept = [b for b in branches if not is_null_schema(b.value)]
@@ -131,11 +131,9 @@ def _without_null(pair: Pair, node: Node, side: str) -> tuple[list[Node], bool]:
 def _keyword_lists(pair: Pair, keyword: str) -> None:
     """Both schemas have their own keywords: compare one combining keyword's lists."""
     o_list, n_list = pair.o.kw(keyword), pair.n.kw(keyword)
-    if o_list is None and n_list is None:
-        return
     if o_list is None or n_list is None:
         present = n_list or o_list
-        if not isinstance(present.value, list):  # type: ignore[union-attr]
+        if present is None or not isinstance(present.value, list):
             return
         rule = "schema.subschema.added" if n_list is not None else "schema.subschema.removed"
         pair.emit(rule, old=o_list, new=n_list, args={"keyword": keyword})

@@ -71,17 +71,20 @@ def _properties(pair: Pair) -> None:
     # resolve once: visibility and defaults live in the resolved property schemas
     o_res = {k: pair.differ.old.resolve(v) for k, v in old.items()}
     n_res = {k: pair.differ.new.resolve(v) for k, v in new.items()}
+    api = pair.options.api
     for name, o_prop, n_prop in paired(old, new):
-        o_vis = o_prop is not None and visible(o_res[name], pair.position, pair.options.api)
-        n_vis = n_prop is not None and visible(n_res[name], pair.position, pair.options.api)
-        seg = "." + name
-        if o_vis and n_vis:
-            pair.child(seg, o_prop, n_prop)  # type: ignore[arg-type]
+        # a property the position never sees (readOnly in a request) counts as absent
+        if o_prop is not None and not visible(o_res[name], pair.position, api):
+            o_prop = None
+        if n_prop is not None and not visible(n_res[name], pair.position, api):
+            n_prop = None
+        if o_prop is not None and n_prop is not None:
+            pair.child("." + name, o_prop, n_prop)
             _requiredness(pair, name, name in o_req, name in n_req, n_res[name])
-        elif n_vis:
-            _added(pair, name, n_prop, name in n_req, n_res[name])  # type: ignore[arg-type]
-        elif o_vis:
-            _removed(pair, name, o_prop, name in o_req, o_res[name])  # type: ignore[arg-type]
+        elif n_prop is not None:
+            _added(pair, name, n_prop, name in n_req, n_res[name])
+        elif o_prop is not None:
+            _removed(pair, name, o_prop, name in o_req, o_res[name])
     # required names without a property schema of their own still constrain the object
     declared = set(old) | set(new)
     for name in sorted((n_req - o_req) - declared):
@@ -187,8 +190,8 @@ def content_model(pair: Pair, keyword: str, *, lenient_allowed: bool, seg: str) 
         return
     old = _state(o_node)
     new = _state(n_node)
-    if old == new == "schema":
-        pair.child(seg, o_node, n_node, lseg=f"|{keyword}")  # type: ignore[arg-type]
+    if o_node is not None and n_node is not None and old == new == "schema":
+        pair.child(seg, o_node, n_node, lseg=f"|{keyword}")
         return
     if old == new:
         return

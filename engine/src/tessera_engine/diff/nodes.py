@@ -49,11 +49,15 @@ class Node:
         value = self.value
         if not isinstance(value, dict) or key not in value:
             return None
+        return self.at(key)
+
+    def at(self, key: str) -> Node:
+        """The value under ``key``, which must be present, as a located node."""
         if self.origins is not None:
             origin = self.origins.get(key)
             if origin is not None:
                 return origin
-        return Node(self.doc, f"{self.ptr}/{escape(key)}", value[key])
+        return Node(self.doc, f"{self.ptr}/{escape(key)}", self.value[key])
 
     def item(self, index: int) -> Node:
         return Node(self.doc, f"{self.ptr}/{index}", self.value[index])
@@ -69,7 +73,7 @@ class Node:
         value = self.value
         if not isinstance(value, dict):
             return {}
-        return {key: self.kw(key) for key in value}  # type: ignore[misc]
+        return {key: self.at(key) for key in value}
 
     def locate_key(self) -> str:
         return self.ptr

@@ -114,10 +114,10 @@ class Resolver:
             for key in sibling.value:
                 if key != "$ref":
                     merged[key] = sibling.value[key]
-                    origins[key] = sibling.kw(key)  # type: ignore[assignment]
+                    origins[key] = sibling.at(key)
         for key in target.value:
             if key not in origins:
-                origins[key] = target.kw(key)  # type: ignore[assignment]
+                origins[key] = target.at(key)
         self._keep.append(merged)
         return Node(target.doc, target.ptr, merged, origins=origins, ref=ref_key)
 
@@ -165,7 +165,7 @@ def _merge(nodes: list[Node], resolver: Resolver) -> tuple[dict[str, Any], dict[
         for key, value in node.value.items():
             if key not in out:
                 out[key] = value
-                origins[key] = node.kw(key)  # type: ignore[assignment]
+                origins[key] = node.at(key)
                 continue
             current = out[key]
             if current == value or key in ANNOTATIONS:
@@ -205,7 +205,7 @@ def _combine(
     if key in _UPPER_BOUNDS and _numbers(a, b):
         return min(a, b), (a_node if a <= b else b_node.kw(key))
     if key == "properties" and isinstance(a, dict) and isinstance(b, dict):
-        return _merge_properties(a_node, b_node.kw(key), resolver)  # type: ignore[arg-type]
+        return _merge_properties(a_node, b_node.at(key), resolver)
     if key == "uniqueItems":
         return bool(a or b), None
     return _CONFLICT

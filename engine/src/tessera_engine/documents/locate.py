@@ -82,7 +82,7 @@ class JsonLocator:
         the way to a wanted pointer are walked member by member; every other value is
         skipped once, by the C decoder."""
         offsets: dict[str, int] = {}
-        start = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
+        start = self._ws(0)
         # on malformed text the pointers found so far keep their offsets
         with contextlib.suppress(ValueError, IndexError):
             self._walk(start, start, _trie(pointers), "", offsets)
@@ -128,7 +128,7 @@ class JsonLocator:
 
     def _offset(self, pointer: str) -> int:
         text = self._text
-        value_at = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        value_at = self._ws(0)
         shown = value_at
         try:
             tokens = split(pointer)
@@ -190,7 +190,8 @@ class JsonLocator:
         return items
 
     def _ws(self, i: int) -> int:
-        return _WS.match(self._text, i).end()  # type: ignore[union-attr]
+        match = _WS.match(self._text, i)
+        return match.end() if match else i
 
     def _skip(self, i: int) -> int:
         """The offset just past the JSON value starting at ``i``."""

@@ -76,7 +76,7 @@ class JsonSchemaAdapter:
         return Options(strict=strict, api=False, honour_defaults=True)
 
     def compare(self, differ: Differ, old: Workspace, new: Workspace, position: Position) -> None:
-        root = differ.root(
-            "$", "$", Node(old.root, "", old.root.data), Node(new.root, "", new.root.data), position
-        )
-        differ.schema(root, "", "", root.old, root.new, position)  # type: ignore[arg-type]
+        o = Node(old.root, "", old.root.data)
+        n = Node(new.root, "", new.root.data)
+        root = differ.root("$", "$", o, n, position)
+        differ.schema(root, "", "", o, n, position)
