@@ -72,12 +72,10 @@ def _properties(pair: Pair) -> None:
     o_res = {k: pair.differ.old.resolve(v) for k, v in old.items()}
     n_res = {k: pair.differ.new.resolve(v) for k, v in new.items()}
     api = pair.options.api
-    for name, o_prop, n_prop in paired(old, new):
+    for name, o_declared, n_declared in paired(old, new):
         # a property the position never sees (readOnly in a request) counts as absent
-        if o_prop is not None and not visible(o_res[name], pair.position, api):
-            o_prop = None
-        if n_prop is not None and not visible(n_res[name], pair.position, api):
-            n_prop = None
+        o_prop = o_declared if o_declared and visible(o_res[name], pair.position, api) else None
+        n_prop = n_declared if n_declared and visible(n_res[name], pair.position, api) else None
         if o_prop is not None and n_prop is not None:
             pair.child("." + name, o_prop, n_prop)
             _requiredness(pair, name, name in o_req, name in n_req, n_res[name])
