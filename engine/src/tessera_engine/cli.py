@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument(
         "--mode",
-        type=Mode.parse,
+        type=_mode,
         metavar="MODE",
         help="compatibility mode: auto (per position: inputs backward, outputs "
         "forward; the default for APIs), backward (the default for JSON "
@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     return parser
+
+
+def _mode(text: str) -> Mode:
+    try:
+        return Mode.parse(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(

@@ -55,14 +55,26 @@ def diff(
         raise UsageError("give at least one older version to compare against")
     source = source or FileSource()
     old_source = old_source or source
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
+    # Parse first, under the caller's recursion limit: the C JSON decoder's nesting limit
+    # follows it, so a document nested thousands of levels deep is refused here.
     new_ws = Workspace(source, new)
     old_wss = [Workspace(old_source, path) for path in olds]
     return diff_workspaces(old_wss, new_ws, options)
 
 
 def diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOptions) -> DiffResult:
+    # Comparing nests a few frames per schema level (MAX_DEPTH bounds the levels). The limit
+    # is restored afterwards: the JSON decoder's nesting limit follows it, and a long-running
+    # process must keep refusing documents nested thousands of levels deep.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    try:
+        return _diff_workspaces(olds, new, options)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOptions) -> DiffResult:
     adapter = _adapter(options.format, new, olds)
     mode = options.mode or adapter.default_mode
     policy = options.policy or adapter.default_policy

@@ -203,8 +203,14 @@ def _divides(small: float, large: float) -> bool:
 _MATCH_ANYTHING = frozenset({"", ".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*"})
 
 
+def _text(node: Node, keyword: str) -> str | None:
+    """A keyword whose value must be a string; anything else constrains nothing."""
+    value = node.get(keyword)
+    return value if isinstance(value, str) else None
+
+
 def _replaceable(pair: Pair, keyword: str) -> None:
-    old, new = pair.o.get(keyword), pair.n.get(keyword)
+    old, new = _text(pair.o, keyword), _text(pair.n, keyword)
     if keyword == "pattern":
         old = None if old in _MATCH_ANYTHING else old
         new = None if new in _MATCH_ANYTHING else new
@@ -228,8 +234,8 @@ def _replaceable(pair: Pair, keyword: str) -> None:
 
 
 def _format(pair: Pair) -> None:
-    old, new = pair.o.get("format"), pair.n.get("format")
-    if old == new or not (isinstance(old, str) or isinstance(new, str)):
+    old, new = _text(pair.o, "format"), _text(pair.n, "format")
+    if old == new:
         return
     at: At = {"old": pair.o.kw("format"), "new": pair.n.kw("format")}
     args = {"keyword": "format", "old": old, "new": new}

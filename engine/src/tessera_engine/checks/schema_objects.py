@@ -300,7 +300,15 @@ def _dependency_maps(node: Node) -> tuple[dict[str, Node], dict[str, Node]]:
         entries = node.kw(keyword)
         if entries is not None:
             target.update(entries.members())
+    # a dependency that is not a list of names constrains nothing
+    required = {k: v for k, v in required.items() if _names(v.value) is not None}
     return required, schemas
+
+
+def _names(value: Any) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return value
+    return None
 
 
 def _dependencies(pair: Pair) -> None:

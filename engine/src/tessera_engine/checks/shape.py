@@ -78,8 +78,7 @@ def type_set(node: Node) -> frozenset[str] | None:
             return None
         return None
     raw = value["type"]
-    types = set(raw) if isinstance(raw, list) else {raw}
-    types = {t for t in types if isinstance(t, str)}
+    types = {t for t in (raw if isinstance(raw, list) else [raw]) if isinstance(t, str)}
     if value.get("nullable") is True or value.get("x-nullable") is True:
         types.add("null")
     return frozenset(types)

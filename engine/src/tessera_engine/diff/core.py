@@ -181,8 +181,8 @@ class Differ:
             if existing is not None:
                 parent.children.append(existing)
                 return existing
-        lkey = n.ref or o.ref
-        scope = Scope(parent.path + seg, lkey if lkey else parent.lkey + lseg, o, n, position)
+        lkey = self._definition_key(n) or self._definition_key(o) or parent.lkey + lseg
+        scope = Scope(parent.path + seg, lkey, o, n, position)
         parent.children.append(scope)
         if memoisable:
             self._memo[key] = scope
@@ -210,6 +210,20 @@ class Differ:
         detached = Scope("", "", old, new, position)
         scope = self.schema(detached, "", "", old, new, position, negated)
         return self.effects(scope) if scope is not None else set()
+
+    def _definition_key(self, node: Node) -> str | None:
+        """A logical key for a schema that lives in a named definition (``components``,
+        ``definitions``, ``$defs``): its pointer there, whichever way it was reached (through
+        a ``$ref``, a flattened ``allOf``, a request or a response). Pointers there are built
+        from names, so they survive reformatting and reordering."""
+        if node.ref:
+            return node.ref
+        pointer = node.ptr
+        if not pointer.startswith(_DEFINITION_AREAS) and "/$defs/" not in pointer:
+            return None
+        if node.doc is self.new.workspace.root or node.doc is self.old.workspace.root:
+            return pointer
+        return f"{node.doc.name}#{pointer}"
 
     def effects(self, scope: Scope) -> set[Effect]:
         """Every effect recorded in ``scope`` and below (cycle-safe)."""
@@ -306,6 +320,7 @@ class Pair:
 
 
 _EMPTY: dict[str, Any] = {}
+_DEFINITION_AREAS = ("/components/", "/definitions/", "/parameters/", "/responses/", "/$defs/")
 
 
 def _catalog_effect(rule: str) -> Effect:

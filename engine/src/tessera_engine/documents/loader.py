@@ -18,7 +18,7 @@ import yaml_rs
 
 from ..errors import InputError, LimitError, LoadError
 from ..model import Location
-from .locate import JsonLocator, YamlLocator
+from .locate import JsonLocator, YamlLocator, read_key
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 """Largest file accepted, in bytes (``TESSERA_MAX_FILE_BYTES`` overrides). The largest real
@@ -159,13 +159,34 @@ def _syntax(path: str, text: str) -> str:
 
 def _parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise LoadError(
             f"invalid JSON: {err.msg}", file=name, line=err.lineno, column=err.colno
         ) from None
     except RecursionError:
-        raise LimitError("nested too deeply to parse", file=name) from None
+        raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name) from None
+    if _deeper_than(data, MAX_NESTING):
+        raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name)
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels. The C decoder's own limit
+    follows the interpreter's recursion limit, which callers may have raised, so the depth is
+    checked explicitly (iteratively: about 35 ms for a 4 MB spec)."""
+    if type(data) is not dict and type(data) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if type(value) is dict else value
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _parse_yaml(text: str, name: str) -> Any:
@@ -208,12 +229,27 @@ def _yaml_error(message: str, text: str, name: str) -> InputError:
 
 
 def _second_key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^[ \t-]*[\"']?{re.escape(key)}[\"']?[ \t]*:", re.MULTILINE)
-    seen: dict[int, int] = {}
-    for match in pattern.finditer(text):
-        indent = len(match.group(0)) - len(match.group(0).lstrip(" -"))
-        line = text.count("\n", 0, match.start()) + 1
-        if indent in seen:
-            return line
-        seen[indent] = line
+    """The line where ``key`` appears a second time in the same block mapping: keys are
+    tracked per indentation, and a line indented less (or a new sequence item) closes the
+    deeper mappings."""
+    seen: dict[int, set[str]] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith(("#", "---")):
+            continue
+        column = len(line) - len(stripped)
+        while stripped.startswith("- "):  # "- key: value" opens a mapping after the dash
+            for depth in [d for d in seen if d >= column]:
+                del seen[depth]
+            column += 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
+            stripped = stripped[2:].lstrip(" ")
+        for depth in [d for d in seen if d > column]:
+            del seen[depth]
+        found = read_key(line, column)
+        if found is None:
+            continue
+        keys = seen.setdefault(column, set())
+        if found[0] == key and key in keys:
+            return number
+        keys.add(found[0])
     return None

@@ -206,13 +206,11 @@ class JsonLocator:
         return match.end()
 
 
-_KEY_PLAIN = re.compile(r"([^#'\"\s][^:#]*?|)\s*:(?:\s|$)")
-
-
 class YamlLocator:
     """Locates block-style YAML by indentation."""
 
     def __init__(self, text: str) -> None:
+        text = text.replace("\r\n", "\n")  # line and column do not count the CR
         self._lines = text.split("\n")
         count = len(self._lines)
         # indentation of every content line, -1 for blank and comment lines
@@ -302,9 +300,16 @@ class YamlLocator:
             return cached
         members: dict[str, tuple[int, int]] = {}
         for entry_line, entry_col in self._children(line, col):
-            key = _parse_key(self._lines[entry_line], entry_col)
+            text = self._lines[entry_line]
+            key_col = entry_col
+            if text[entry_col : entry_col + 2] == "? ":  # an explicit key: "? key" / ": value"
+                rest = text[entry_col + 2 :]
+                key_col = entry_col + 2 + len(rest) - len(rest.lstrip())
+                key: str | None = _explicit_key(rest)
+            else:
+                key = _parse_key(text, entry_col)
             if key is not None and key not in members:
-                members[key] = (entry_line, entry_col)
+                members[key] = (entry_line, key_col)
         self._members[(line, col)] = members
         return members
 
@@ -359,57 +364,90 @@ _NOT_CONTENT = frozenset({"", "#", "---"})
 
 def _parse_key(text: str, col: int) -> str | None:
     """The mapping key written at ``col`` of a line, or None when the line is not ``key:``."""
+    found = read_key(text, col)
+    return found[0] if found else None
+
+
+def _key_end(text: str, col: int) -> int | None:
+    """Offset just past the ':' that ends the key at ``col``."""
+    found = read_key(text, col)
+    return found[1] if found else None
+
+
+_PLAIN_KEY_END = re.compile(r":(?=[ \t]|$)")
+_YAML_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+_ESCAPED = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
+
+
+def read_key(text: str, col: int) -> tuple[str, int] | None:
+    """(key, offset past its ':') for a block mapping key at ``col``: plain (which may hold
+    ':' and '#' when no space follows or precedes them), single- or double-quoted (with YAML
+    escapes such as ``\\xE9``)."""
     char = text[col : col + 1]
     if char == '"':
-        try:
-            key, end = scanstring(text, col + 1)
-        except ValueError:
+        end = col + 1
+        while end < len(text) and text[end] != '"':
+            end += 2 if text[end] == "\\" else 1
+        if end >= len(text):
             return None
-        return str(key) if text[end:].lstrip(" ").startswith(":") else None
+        key = _YAML_ESCAPE.sub(_unescape, text[col + 1 : end])
+        return _after_colon(text, end + 1, key)
     if char == "'":
         end = col + 1
         while True:
             end = text.find("'", end)
             if end < 0:
                 return None
-            if text[end + 1 : end + 2] == "'":
-                end += 2
-                continue
-            break
-        return (
-            text[col + 1 : end].replace("''", "'")
-            if text[end + 1 :].lstrip(" ").startswith(":")
-            else None
-        )
-    match = _KEY_PLAIN.match(text, col)
-    if not match or (char in ("-", "?") and text[col + 1 : col + 2] in ("", " ")):
+            if text[end + 1 : end + 2] != "'":
+                break
+            end += 2
+        return _after_colon(text, end + 1, text[col + 1 : end].replace("''", "'"))
+    if not char or char in "[{|>#" or (char in "-?" and text[col + 1 : col + 2] in ("", " ")):
         return None
-    return match.group(1).strip()
+    colon = _PLAIN_KEY_END.search(text, col)
+    comment = text.find(" #", col)
+    if colon is None or (0 <= comment < colon.start()):
+        return None
+    return text[col : colon.start()].strip(), colon.end()
 
 
-def _key_end(text: str, col: int) -> int | None:
-    """Offset just past the ':' that ends the key at ``col``."""
-    char = text[col : col + 1]
-    if char == '"':
-        try:
-            end = int(scanstring(text, col + 1)[1])
-        except ValueError:
-            return None
-    elif char == "'":
-        end = col + 1
-        while True:
-            end = text.find("'", end)
-            if end < 0:
-                return None
-            if text[end + 1 : end + 2] == "'":
-                end += 2
-                continue
-            end += 1
-            break
-    else:
-        match = _KEY_PLAIN.match(text, col)
-        if not match:
-            return None
-        return match.end()
-    colon = text.find(":", end)
-    return colon + 1 if colon >= 0 else None
+def _explicit_key(rest: str) -> str:
+    rest = rest.strip()
+    if len(rest) > 1 and rest[0] == rest[-1] and rest[0] in "'\"":
+        inner = rest[1:-1]
+        return inner.replace("''", "'") if rest[0] == "'" else _YAML_ESCAPE.sub(_unescape, inner)
+    return rest
+
+
+def _after_colon(text: str, index: int, key: str) -> tuple[str, int] | None:
+    rest = text[index:]
+    stripped = rest.lstrip(" \t")
+    if not stripped.startswith(":"):
+        return None
+    return key, index + len(rest) - len(stripped) + 1
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "xuU" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    return _ESCAPED.get(code, code)

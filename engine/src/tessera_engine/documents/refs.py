@@ -78,6 +78,10 @@ class Workspace:
         if url:
             if urlsplit(url).scheme:
                 return self._resolve_by_id(doc, ref, at, url, fragment)
+            base = _root_id(doc.data)
+            if base and urldefrag(urljoin(base, url))[0] in self._id_index():
+                # relative to the document's $id: a schema embedded under that id
+                return self._resolve_by_id(doc, ref, at, urljoin(base, url), fragment)
             path = posixpath.normpath(posixpath.join(posixpath.dirname(doc.path), unquote(url)))
             try:
                 target = self.document(path)
@@ -147,11 +151,20 @@ class Workspace:
                 anchor = node.get("$anchor") or node.get("$dynamicAnchor")
                 if isinstance(anchor, str):
                     index.setdefault(anchor, pointer)
-                legacy = node.get("$id")
-                if isinstance(legacy, str) and legacy.startswith("#"):
-                    index.setdefault(legacy[1:], pointer)
+                for key in ("$id", "id"):  # drafts 4-7 name anchors with "#name" ids
+                    legacy = node.get(key)
+                    if isinstance(legacy, str) and legacy.startswith("#") and len(legacy) > 1:
+                        index.setdefault(legacy[1:], pointer)
             self._anchors[doc.path] = index
         return index
+
+
+def _root_id(data: Any) -> str | None:
+    if isinstance(data, dict):
+        identifier = data.get("$id", data.get("id"))
+        if isinstance(identifier, str) and not identifier.startswith("#"):
+            return identifier
+    return None
 
 
 def _schema_nodes(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -179,7 +192,7 @@ def _ids_in(data: Any) -> Iterator[tuple[str, str]]:
         base = ""
         while parent:
             parent = parent.rsplit("/", 1)[0]
-            if parent in bases:
+            if parent in bases:  # the nearest enclosing $id, the root's included
                 base = bases[parent]
                 break
         identifier = node.get("$id", node.get("id"))
