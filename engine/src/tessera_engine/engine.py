@@ -117,6 +117,7 @@ def _adapter(name: str | None, new: Workspace, olds: Sequence[Workspace]) -> Ada
     adapter = get_adapter(name) if name else detect(new)
     for ws in (*olds, new):
         adapter.validate(ws)
+    new.check_refs()  # the version being published must not hold a dangling $ref
     return adapter
 
 

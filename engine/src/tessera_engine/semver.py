@@ -3,7 +3,8 @@
 Pre-releases are handled as semver says (item 9): a pre-release makes no compatibility promise,
 so moving between pre-releases of the same version, or from a pre-release to its release, is
 never reported as insufficient. Major version zero is treated like Cargo and npm do: anything
-may change, so the minor number plays the role of the major one (0.3 -> 0.4 may break).
+may change, so the minor number plays the role of the major one (0.3 -> 0.4 may break), and
+in 0.0.z every patch may break (0.0.3 -> 0.0.4).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def next_version(current: str, bump: Bump) -> str:
     if bump is Bump.NONE:
         return str(version)
     if version.major == 0 and bump is Bump.MAJOR:
-        bump = Bump.MINOR
+        bump = Bump.PATCH if version.minor == 0 else Bump.MINOR
     if version.prerelease:
         return str(version.finalize_version())
     return str(version.next_version(part=bump.value))
@@ -51,7 +52,8 @@ def check(current_text: str, proposed_text: str, required: Bump) -> VersionCheck
     actual = actual_bump(current, proposed) if proposed.compare(current) > 0 else Bump.NONE
     effective = required
     if current.major == 0 and required is Bump.MAJOR:
-        effective = Bump.MINOR  # 0.y.z: the minor number signals breaking changes
+        # 0.y.z: the minor number signals breaking changes, and in 0.0.z every patch does
+        effective = Bump.PATCH if current.minor == 0 else Bump.MINOR
 
     def result(ok: bool, reason: str) -> VersionCheck:
         return VersionCheck(

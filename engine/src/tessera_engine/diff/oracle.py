@@ -10,11 +10,10 @@ reaches a changed definition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from ..documents import Document
-from ..documents.refs import DATA_KEYWORDS, NAME_MAPS, Workspace
+from ..documents.refs import Workspace, iter_refs
 from ..errors import TesseraError
 
 _Key = tuple[int, int]
@@ -49,7 +48,7 @@ class Oracle:
             return ()
         cached = self._refs.get(id(value))
         if cached is None:
-            cached = tuple(dict.fromkeys(_iter_refs(value)))
+            cached = tuple(dict.fromkeys(iter_refs(value)))
             self._refs[id(value)] = cached
         return cached
 
@@ -110,20 +109,3 @@ class Oracle:
             result = any(self._flag[m] for m in members)
             for member in members:
                 self._result[member] = result
-
-
-def _iter_refs(value: Any) -> Iterator[str]:
-    stack: list[tuple[Any, bool]] = [(value, False)]
-    while stack:
-        node, names = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                yield ref
-            for key, child in node.items():
-                if isinstance(child, dict | list) and (names or key not in DATA_KEYWORDS):
-                    stack.append((child, key in NAME_MAPS))
-        else:
-            for child in node:
-                if isinstance(child, dict | list):
-                    stack.append((child, False))

@@ -110,7 +110,7 @@ def load_document(source: Source, path: str) -> Document:
     size = source.size(path)
     if size is not None and size > limit:
         raise LimitError(
-            f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+            f"file is {_size(size)}, over the {_size(limit)} limit "
             "(set TESSERA_MAX_FILE_BYTES to raise it)",
             file=name,
         )
@@ -124,10 +124,17 @@ def load_document(source: Source, path: str) -> Document:
         raise LoadError(f"cannot read: {err.strerror or err}", file=name) from None
     if len(raw) > limit:
         raise LimitError(
-            f"file is {len(raw) / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit",
+            f"file is {_size(len(raw))}, over the {_size(limit)} limit",
             file=name,
         )
     return parse_document(path, name, raw)
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
 
 
 def parse_document(path: str, name: str, raw: bytes) -> Document:

@@ -131,6 +131,25 @@ class Workspace:
             return self._in_document(doc, at, ref, target, fragment)
         return target, base, resolve(target.data, base)
 
+    def check_refs(self) -> None:
+        """Resolve every ``$ref`` of this version (its root and the files it reaches), so a
+        dangling reference is an error even where no comparison would look. Raises the
+        ``RefError`` of the first one that fails, located at that ``$ref``."""
+        pending = [self.root]
+        checked: set[str] = set()
+        while pending:
+            doc = pending.pop()
+            if doc.path in checked:
+                continue
+            checked.add(doc.path)
+            for ref in dict.fromkeys(iter_refs(doc.data)):
+                try:
+                    target, _, _ = self.resolve(doc, ref, "")
+                except RefError:
+                    self.resolve(doc, ref, _pointer_of_ref(doc.data, ref))  # raise, located
+                    raise
+                pending.append(target)
+
     def _error(self, doc: Document, at: str, message: str) -> RefError:
         location = doc.locate(at)
         return RefError(message, file=doc.name, line=location.line, column=location.column)
@@ -157,6 +176,33 @@ class Workspace:
                         index.setdefault(legacy[1:], pointer)
             self._anchors[doc.path] = index
         return index
+
+
+def iter_refs(value: Any) -> Iterator[str]:
+    """Every ``$ref`` string inside ``value`` (without following them), skipping data-valued
+    keywords (examples, defaults, enums), where ``$ref`` is just data."""
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, names = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                yield ref
+            for key, child in node.items():
+                if isinstance(child, dict | list) and (names or key not in DATA_KEYWORDS):
+                    stack.append((child, key in NAME_MAPS))
+        elif isinstance(node, list):
+            for child in node:
+                if isinstance(child, dict | list):
+                    stack.append((child, False))
+
+
+def _pointer_of_ref(data: Any, ref: str) -> str:
+    """The pointer of the first ``$ref`` whose value is ``ref`` (for error messages)."""
+    for pointer, node in _schema_nodes(data):
+        if node.get("$ref") == ref:
+            return f"{pointer}/$ref"
+    return ""
 
 
 def _root_id(data: Any) -> str | None:
