@@ -256,7 +256,8 @@ def test_format_is_detected_from_the_new_version(
     write(tmp_path / "new.json", OPENAPI)
     run = cli("diff", "old.json", "new.json")
     assert run.code == 2
-    assert "Swagger" in assert_one_line_error(run.err, "old.json", line=1)
+    # the error points at the old version's "swagger" field (line 2 of the JSON)
+    assert "Swagger" in assert_one_line_error(run.err, "old.json", line=2)
 
 
 def test_unknown_format_value_is_a_usage_error(specs: Path) -> None:

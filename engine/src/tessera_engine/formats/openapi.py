@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks.api import compare_api
-from ..diff.core import Differ, Options
 from ..diff.nodes import Node
 from ..diff.resolve import Resolver
 from ..documents.refs import Workspace
-from ..errors import FormatError
-from ..model import Position
-from ..modes import Mode
+from .api_adapter import ApiAdapter
 from .api_model import (
     METHODS,
     ApiModel,
@@ -27,52 +23,19 @@ from .api_model import (
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 
 
-class OpenApiAdapter:
+class OpenApiAdapter(ApiAdapter):
     name = "openapi"
-    default_mode = Mode.AUTO
-    default_policy = "lenient"
+    title = "OpenAPI 3"
+    version_field = "openapi"
+    expected = "3.0.x or 3.1.x"
+    mappings = ("paths", "webhooks", "components")
+    other_field, other_format, other_title = "swagger", "swagger", "Swagger 2.0"
 
-    def accepts(self, data: Any) -> bool:
-        return isinstance(data, dict) and str(data.get("openapi", "")).startswith("3")
+    def version_ok(self, version: Any) -> bool:
+        return isinstance(version, str) and version.startswith("3.")
 
-    def validate(self, ws: Workspace) -> None:
-        data = ws.root.data
-        name = ws.root.name
-        if not isinstance(data, dict):
-            raise FormatError(
-                "not an OpenAPI document: expected a mapping at the top", file=name, line=1
-            )
-        if "swagger" in data and "openapi" not in data:
-            raise FormatError(
-                "this is a Swagger 2.0 document, not OpenAPI 3 (use --format swagger)",
-                file=name,
-                line=1,
-            )
-        version = data.get("openapi")
-        if not isinstance(version, str) or not version.startswith("3."):
-            loc = ws.root.locate("/openapi") if "openapi" in data else None
-            raise FormatError(
-                "not an OpenAPI 3 document: "
-                + (
-                    f"'openapi' is {version!r}, expected 3.0.x or 3.1.x"
-                    if "openapi" in data
-                    else "no 'openapi' field"
-                ),
-                file=name,
-                line=loc.line if loc else 1,
-            )
-        for key in ("paths", "webhooks", "components"):
-            if key in data and not isinstance(data[key], dict):
-                loc = ws.root.locate(f"/{key}")
-                raise FormatError(
-                    f"'{key}' must be a mapping", file=name, line=loc.line, column=loc.column
-                )
-
-    def options(self, strict: bool) -> Options:
-        return Options(strict=strict, api=True, honour_defaults=False)
-
-    def compare(self, differ: Differ, old: Workspace, new: Workspace, position: Position) -> None:
-        compare_api(differ, build(old, differ.old), build(new, differ.new))
+    def build(self, ws: Workspace, resolver: Resolver) -> ApiModel:
+        return build(ws, resolver)
 
 
 def build(ws: Workspace, resolver: Resolver) -> ApiModel:

@@ -17,14 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks.api import compare_api
-from ..diff.core import Differ, Options
 from ..diff.nodes import Node
 from ..diff.resolve import Resolver
 from ..documents.refs import Workspace
-from ..errors import FormatError
-from ..model import Position
-from ..modes import Mode
+from .api_adapter import ApiAdapter
 from .api_model import (
     METHODS,
     ApiModel,
@@ -65,52 +61,19 @@ _FORM_TYPES = (_URLENCODED, _MULTIPART)
 _MAPPINGS = ("paths", "definitions", "parameters", "responses", "securityDefinitions")
 
 
-class SwaggerAdapter:
+class SwaggerAdapter(ApiAdapter):
     name = "swagger"
-    default_mode = Mode.AUTO
-    default_policy = "lenient"
+    title = "Swagger 2.0"
+    version_field = "swagger"
+    expected = "'2.0'"
+    mappings = _MAPPINGS
+    other_field, other_format, other_title = "openapi", "openapi", "OpenAPI 3"
 
-    def accepts(self, data: Any) -> bool:
-        return isinstance(data, dict) and str(data.get("swagger", "")) == "2.0"
+    def version_ok(self, version: Any) -> bool:
+        return str(version) == "2.0"
 
-    def validate(self, ws: Workspace) -> None:
-        data = ws.root.data
-        name = ws.root.name
-        if not isinstance(data, dict):
-            raise FormatError(
-                "not a Swagger document: expected a mapping at the top", file=name, line=1
-            )
-        if "openapi" in data and "swagger" not in data:
-            raise FormatError(
-                "this is an OpenAPI 3 document, not Swagger 2.0 (use --format openapi)",
-                file=name,
-                line=ws.root.locate("/openapi").line,
-            )
-        version = data.get("swagger")
-        if str(version) != "2.0":
-            loc = ws.root.locate("/swagger") if "swagger" in data else None
-            raise FormatError(
-                "not a Swagger 2.0 document: "
-                + (
-                    f"'swagger' is {version!r}, expected '2.0'"
-                    if "swagger" in data
-                    else "no 'swagger' field"
-                ),
-                file=name,
-                line=loc.line if loc else 1,
-            )
-        for key in _MAPPINGS:
-            if key in data and not isinstance(data[key], dict):
-                loc = ws.root.locate(f"/{key}")
-                raise FormatError(
-                    f"'{key}' must be a mapping", file=name, line=loc.line, column=loc.column
-                )
-
-    def options(self, strict: bool) -> Options:
-        return Options(strict=strict, api=True, honour_defaults=False)
-
-    def compare(self, differ: Differ, old: Workspace, new: Workspace, position: Position) -> None:
-        compare_api(differ, build(old, differ.old), build(new, differ.new))
+    def build(self, ws: Workspace, resolver: Resolver) -> ApiModel:
+        return build(ws, resolver)
 
 
 def build(ws: Workspace, resolver: Resolver) -> ApiModel:
