@@ -62,15 +62,12 @@ def _operation(differ: Differ, old: Operation, new: Operation) -> None:
     ):
         return
     root = differ.root(new.label, new.key, old.node, new.node, Position.NONE, operation=new.label)
-    inputs, outputs = (
-        (Position.OUTPUT, Position.INPUT) if new.flipped else (Position.INPUT, Position.OUTPUT)
-    )
     api_lifecycle.compare(differ, root, old.node, new.node, "operation")
     _meta(differ, root, old, new)
-    api_parameters.compare(differ, root, old, new, inputs)
-    api_bodies.request(differ, root, old, new, inputs)
-    api_responses.compare(differ, root, old, new, outputs)
-    api_security.compare(differ, root, old, new, inputs)
+    api_parameters.compare(differ, root, old, new, new.request_position)
+    api_bodies.request(differ, root, old, new, new.request_position)
+    api_responses.compare(differ, root, old, new, new.response_position)
+    api_security.compare(differ, root, old, new, new.request_position)
 
 
 def _meta(differ: Differ, root: Scope, old: Operation, new: Operation) -> None:

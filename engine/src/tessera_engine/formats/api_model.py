@@ -20,6 +20,7 @@ from typing import Any
 
 from ..diff.nodes import Node
 from ..documents.refs import Workspace
+from ..model import Position
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SUCCESS_PREFIXES = ("2", "3")
@@ -88,6 +89,18 @@ class Operation:
     @property
     def method(self) -> str:
         return self.label.split(" ", 1)[0]
+
+    @property
+    def request_position(self) -> Position:
+        """Who reads the request (parameters, body, credentials): the provider, so an input;
+        for a webhook or callback, where the provider sends the request, the consumer."""
+        return Position.OUTPUT if self.flipped else Position.INPUT
+
+    @property
+    def response_position(self) -> Position:
+        """Who reads the responses and their headers: the consumer, or the provider for a
+        webhook or callback."""
+        return Position.INPUT if self.flipped else Position.OUTPUT
 
 
 @dataclass(eq=False)
