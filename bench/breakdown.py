@@ -15,8 +15,8 @@ Stages (seconds, median over the runs after one warm-up run):
 - finish: the rest of ``engine.diff`` (de-duplication, severity promotion, bump, sorting);
 - render JSON: ``render(result, "json")``.
 
-``Document.locate`` (JSON pointer to line and column) is timed as well, wherever it is called;
-that time is part of the stages above, not added to them.
+``Document.locate`` and its siblings (``locate_many``: JSON pointer to line and column) are
+timed as well, wherever they are called; that time is part of the stages above.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 from unittest import mock
 
 STAGES = ("load + parse", "detect + validate", "compare", "collect", "finish", "render JSON")
-LOCATE = "Document.locate (part of the above)"
+LOCATE = "source positions: Document.locate* (part of the above)"
 TOTAL = "total in-process"
 
 
@@ -55,12 +55,18 @@ def _run_once(old: str, new: str) -> dict[str, float]:
     from tessera_engine.render import render
 
     spent: dict[str, float] = defaultdict(float)
-    wrapped = ((engine, "Workspace", "load"), (engine, "_adapter", "detect"),
-               (engine, "_compare", "compare"), (engine, "collect", "collect"),
-               (Document, "locate", "locate"))
+    active: dict[str, int] = defaultdict(int)
+    locators = [name for name in vars(Document) if name.startswith("locate")]
+    wrapped = [
+        (engine, "Workspace", "load"),
+        (engine, "_adapter", "detect"),
+        (engine, "_compare", "compare"),
+        (engine, "collect", "collect"),
+        *((Document, name, "locate") for name in locators),
+    ]
     with ExitStack() as stack:
         for owner, name, key in wrapped:
-            timed = _timed(getattr(owner, name), key, spent)
+            timed = _timed(getattr(owner, name), key, spent, active)
             stack.enter_context(mock.patch.object(owner, name, timed))
         start = time.perf_counter()
         result = engine.diff(old, new)
@@ -80,13 +86,22 @@ def _run_once(old: str, new: str) -> dict[str, float]:
     }
 
 
-def _timed(func: Callable[..., Any], key: str, spent: dict[str, float]) -> Callable[..., Any]:
+def _timed(
+    func: Callable[..., Any], key: str, spent: dict[str, float], active: dict[str, int]
+) -> Callable[..., Any]:
+    """``func``, adding its wall time to ``spent[key]``. Calls made while another call timed
+    under the same key is running (recursion, ``locate_many`` calling ``locate``) are not
+    added again."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        active[key] += 1
         start = time.perf_counter()
         try:
             return func(*args, **kwargs)
         finally:
-            spent[key] += time.perf_counter() - start
+            active[key] -= 1
+            if not active[key]:
+                spent[key] += time.perf_counter() - start
 
     return wrapper

@@ -63,8 +63,13 @@ def describe(python: str) -> dict[str, object]:
 
 def summary(info: dict[str, object]) -> str:
     """One line for a report, from ``describe``'s result."""
-    parts = [f"{info['nproc']} cores", f"{info['memory_gib']} GiB RAM", str(info["cpu"]),
-             str(info["os"]), f"Python {info['python']}"]
+    parts = [
+        f"{info['nproc']} cores",
+        f"{info['memory_gib']} GiB RAM",
+        str(info["cpu"]),
+        str(info["os"]),
+        f"Python {info['python']}",
+    ]
     if info.get("node"):
         parts.append(f"Node {str(info['node']).lstrip('v')}")
     return ", ".join(parts)

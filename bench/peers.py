@@ -34,8 +34,10 @@ NOT_RUN = {
 }
 
 # Where peers.sh installs each peer under PEERS_PREFIX: npm package dirs and (venv, dist) pairs.
-NPM_PACKAGES = {"optic": "optic/node_modules/@useoptic/optic", "openapi-diff":
-                "node_modules/openapi-diff"}
+NPM_PACKAGES = {
+    "optic": "optic/node_modules/@useoptic/optic",
+    "openapi-diff": "node_modules/openapi-diff",
+}
 PYPI_PACKAGES = {
     "specshift": ("venv-specshift", "specshift"),
     "api-schema-diff": ("venv-api-schema-diff", "api_schema_diff"),
@@ -53,12 +55,19 @@ ERROR_LINE = re.compile(r"\b(error|exception)\b", re.IGNORECASE)
 
 
 def run(shared: Path) -> dict[str, Any]:
-    """Run peers.sh on the OpenAPI pairs (its progress goes to stderr) and parse the result."""
+    """Run peers.sh on the OpenAPI pairs and parse the result. Its progress goes to stderr; its
+    Markdown table, TSV and raw outputs stay in a temporary OUTDIR that it names at the end."""
     script = shared / "tools" / "peers.sh"
     outdir = Path(tempfile.mkdtemp(prefix="tessera-peers-"))
-    env = {**os.environ, "ONLY": ONLY, "RUNS": str(RUNS), "SLOW_RUNS": str(SLOW_RUNS),
-           "OUTDIR": str(outdir)}
-    subprocess.run(["bash", str(script)], env=env, stdout=subprocess.DEVNULL, check=False)
+    env = {
+        **os.environ,
+        "ONLY": ONLY,
+        "RUNS": str(RUNS),
+        "SLOW_RUNS": str(SLOW_RUNS),
+        "OUTDIR": str(outdir),
+    }
+    with (outdir / "table.md").open("w", encoding="utf-8") as table:
+        subprocess.run(["bash", str(script)], env=env, stdout=table, check=False)
     return parse_run(outdir)
 
 
@@ -118,9 +127,9 @@ def _row(raw: dict[str, str], outdir: Path) -> dict[str, Any]:
         "max_s": _number(raw["max_s"]),
         "runs": int(raw["n"] or 0),
         "peak_mib": _number(raw["peak_MB"]),  # peers.sh divides KiB by 1024
-        "exit": int(raw["rc"]) if raw["rc"] else None,
-        "changes": _number(raw["changes"]),
-        "breaking": _number(raw["breaking"]),
+        "exit": _integer(raw["rc"]),
+        "changes": _integer(raw["changes"]),
+        "breaking": _integer(raw["breaking"]),
         "note": raw["note"],
     }
     row["outcome"], row["error"] = _outcome(row, outdir / f"{raw['pair']}__{raw['peer']}.out")
@@ -128,31 +137,38 @@ def _row(raw: dict[str, str], outdir: Path) -> dict[str, Any]:
 
 
 def _outcome(row: dict[str, Any], output: Path) -> tuple[str, str | None]:
+    """("ok" | "failed" | "not run", error). A run that printed a known fatal error failed
+    whatever its exit code: Optic exits 1 both for failed checks and for crashing."""
     note: str = row["note"]
     if note.startswith(("missing", "skipped")):
         return "not run", note
     if "TIMED OUT" in note:
         return "failed", f"killed at the timeout after {row['max_s']:.0f} s"
-    if row["exit"] in (0, 1) and row["breaking"] is not None and not note.startswith("no result"):
-        return "ok", None
     text = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
+    crashed = any(marker in text for marker, _ in KNOWN_ERRORS)
+    counted = row["breaking"] is not None and not note.startswith("no result")
+    if row["exit"] in (0, 1) and counted and not crashed:
+        return "ok", None
     return "failed", _error(text, row["exit"])
 
 
 def _error(text: str, code: int | None) -> str:
-    """The most telling line of a failed peer's output."""
-    for marker, summary in KNOWN_ERRORS:
-        if marker in text:
-            return summary
+    """The most telling line of a failed peer's output, and the signal that ended it."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    line = next((x for x in lines if ERROR_LINE.search(x)), lines[-1] if lines else "")
+    known = next((summary for marker, summary in KNOWN_ERRORS if marker in text), None)
+    line = known or next((x for x in lines if ERROR_LINE.search(x)), lines[-1] if lines else "")
+    line = line[:160] or f"exit {code}"
     if code is not None and code < 0:
-        line = f"{signal.Signals(-code).name} {line}".strip()
-    return line[:160] or f"exit {code}"
+        line += f" ({signal.Signals(-code).name})"
+    return line
 
 
 def _number(text: str) -> float | None:
     return float(text) if text else None
+
+
+def _integer(text: str) -> int | None:
+    return int(text) if text else None
 
 
 def _utc(timestamp: float) -> str:

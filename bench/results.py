@@ -10,6 +10,8 @@ from scaling import SpecPair
 from timing import Timing
 
 SEVERITIES = ("breaking", "dangerous", "safe", "annotation")
+BREAKDOWN_PAIR = "github-rest"
+"""The pair measured in-process and cut into prefixes for the scaling series."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class Run:
     date: str
     machine: dict[str, object]
     engine: str
-    load_average: tuple[float, float, float]
+    load_average: list[tuple[float, float, float]]
+    """``os.getloadavg()`` at the start and at the end of the run."""
     runs: int
     pairs: list[PairResult] = field(default_factory=list)
     startup: list[Floor] = field(default_factory=list)

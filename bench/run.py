@@ -9,7 +9,8 @@ specs of 250 to 2000 operations), and the peers Optic and openapi-diff, either r
 ``bench/peers-openapi.json``.
 
 Run it with the venv's interpreter (``make bench`` does): ``.venv/bin/python bench/run.py``.
-Exit status: 0 when the report was produced (whatever the targets say), 2 on a usage error.
+Exit status: 0 when the report was produced (whatever the targets say); 2 on a usage error or
+when the corpus, the venv or peers.sh is missing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ import machine
 import peers
 import report
 import scaling
-from results import SEVERITIES, Floor, Pair, PairResult, Run, ScaleResult
+from results import (
+    BREAKDOWN_PAIR,
+    SEVERITIES,
+    Floor,
+    Pair,
+    PairResult,
+    Run,
+    ScaleResult,
+)
 from timing import Timing, measure
 
 HERE = Path(__file__).resolve().parent
@@ -43,49 +52,46 @@ TESSERA_OK = (0, 1)  # 0 compatible, 1 breaking; 2 is an error
 
 # (name, old, new) under corpus/openapi; the names are peers.sh's pair names.
 CORPUS_PAIRS = (
-    ("github-rest", "github-rest/2021-01-31/api.github.com.json",
-     "github-rest/2021-10-10/api.github.com.json"),
+    (
+        "github-rest",
+        "github-rest/2021-01-31/api.github.com.json",
+        "github-rest/2021-10-10/api.github.com.json",
+    ),
     ("stripe", "stripe/2021-10-08/spec3.json", "stripe/2022-04-12/spec3.json"),
     ("stripe-yaml", "stripe-yaml/2023-03-01/spec3.yaml", "stripe-yaml/2023-09-12/spec3.yaml"),
-    ("kubernetes-swagger", "kubernetes-swagger/v1.8.6/swagger.json",
-     "kubernetes-swagger/v1.9.12/swagger.json"),
+    (
+        "kubernetes-swagger",
+        "kubernetes-swagger/v1.8.6/swagger.json",
+        "kubernetes-swagger/v1.9.12/swagger.json",
+    ),
 )
-BREAKDOWN_PAIR = "github-rest"
 PREFIX_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 SYNTHETIC_SIZES = (250, 500, 1000, 2000)
 
 PARSE_JSON = "import json, sys\nfor p in sys.argv[1:]:\n    json.load(open(p, 'rb'))"
-PARSE_YAML_RS = ("import sys, yaml_rs\nfor p in sys.argv[1:]:\n"
-                 "    yaml_rs.loads(open(p, encoding='utf-8').read(), parse_datetime=False)")
-PARSE_CSAFE = ("import sys, yaml\nfor p in sys.argv[1:]:\n"
-               "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)")
+PARSE_YAML_RS = (
+    "import sys, yaml_rs\nfor p in sys.argv[1:]:\n"
+    "    yaml_rs.loads(open(p, encoding='utf-8').read(), parse_datetime=False)"
+)
+PARSE_CSAFE = (
+    "import sys, yaml\nfor p in sys.argv[1:]:\n"
+    "    yaml.load(open(p, 'rb'), Loader=yaml.CSafeLoader)"
+)
 ENGINE_IMPORTS = "import tessera_engine.engine, tessera_engine.render.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     tessera = Path(sys.executable).parent / "tessera"
-    if not tessera.is_file():
-        return _fail(f"no tessera next to {sys.executable}: run this with the venv's "
-                     "interpreter (make bench, or .venv/bin/python bench/run.py)")
-    corpus = args.shared / "corpus" / "openapi"
-    if not corpus.is_dir():
-        return _fail(f"corpus not found: {corpus} (pass --shared PATH, the directory that "
-                     "holds corpus/openapi and tools/peers.sh)")
-    pairs = [Pair(name, corpus / old, corpus / new) for name, old, new in CORPUS_PAIRS]
-    missing = [str(p) for pair in pairs for p in (pair.old, pair.new) if not p.is_file()]
-    if missing:
-        return _fail("corpus files missing: " + ", ".join(missing))
-    if args.peers and not (args.shared / "tools" / "peers.sh").is_file():
-        return _fail(f"--peers needs {args.shared / 'tools' / 'peers.sh'}")
-    if args.peers_from and not (args.peers_from / "results.tsv").is_file():
-        return _fail(f"no results.tsv in {args.peers_from}")
-
-    only = re.compile(args.only)
+    problem = _problem(args, tessera)
+    if problem:
+        print(f"bench/run.py: error: {problem}", file=sys.stderr)
+        return 2
     run = _new_run(tessera, args.runs)
     run.peers, run.peers_rerun = _peers(args)
     with tempfile.TemporaryDirectory(prefix="tessera-bench-specs-") as tmp:
-        _measure_all(run, tessera, pairs, only, Path(tmp))
+        _measure_all(run, tessera, _pairs(args.shared), args.only, Path(tmp))
+    run.load_average.append(os.getloadavg())
     text = report.render(run)
     if args.write:
         args.write.write_text(text, encoding="utf-8")
@@ -95,27 +101,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _problem(args: argparse.Namespace, tessera: Path) -> str | None:
+    """Why the benchmark cannot run as asked, or None."""
+    if not tessera.is_file():
+        return (
+            f"no tessera next to {sys.executable}: run this with the venv's interpreter "
+            "(make bench, or .venv/bin/python bench/run.py)"
+        )
+    corpus = args.shared / "corpus" / "openapi"
+    if not corpus.is_dir():
+        return (
+            f"corpus not found: {corpus} (pass --shared PATH, the directory that holds "
+            "corpus/openapi and tools/peers.sh)"
+        )
+    missing = [
+        str(p) for pair in _pairs(args.shared) for p in (pair.old, pair.new) if not p.is_file()
+    ]
+    if missing:
+        return "corpus files missing: " + ", ".join(missing)
+    if args.peers and not (args.shared / "tools" / "peers.sh").is_file():
+        return f"--peers needs {args.shared / 'tools' / 'peers.sh'}"
+    if args.peers_from and not (args.peers_from / "results.tsv").is_file():
+        return f"no results.tsv in {args.peers_from}"
+    return None
+
+
+def _pairs(shared: Path) -> list[Pair]:
+    corpus = shared / "corpus" / "openapi"
+    return [Pair(name, corpus / old, corpus / new) for name, old, new in CORPUS_PAIRS]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bench/run.py", description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
-                        help="the shared directory with corpus/ and tools/ (default ../shared)")
-    parser.add_argument("--write", type=Path, metavar="FILE",
-                        help="write the Markdown report to FILE (default: print it)")
-    parser.add_argument("--runs", type=_positive, default=5,
-                        help="timed runs per measurement, after 1 warm-up run (default 5)")
-    parser.add_argument("--only", default=".", metavar="REGEX",
-                        help="run only the measurements whose name matches: the pair names "
-                             "(github-rest, stripe, stripe-yaml, kubernetes-swagger), "
-                             "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N")
+        prog="bench/run.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO.parent / "shared",
+        metavar="PATH",
+        help="the shared directory with corpus/ and tools/ (default ../shared)",
+    )
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help="write the Markdown report to FILE (default: print it)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=_positive,
+        default=5,
+        help="timed runs per measurement, after 1 warm-up run (default 5)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_regex,
+        default=re.compile("."),
+        metavar="REGEX",
+        help="run only the measurements whose name matches: the pair names "
+        "(github-rest, stripe, stripe-yaml, kubernetes-swagger), "
+        "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N",
+    )
     peer_source = parser.add_mutually_exclusive_group()
-    peer_source.add_argument("--peers", action="store_true",
-                             help="rerun the OpenAPI peers through shared/tools/peers.sh "
-                                  "(10+ minutes) and store them in bench/peers-openapi.json")
-    peer_source.add_argument("--peers-from", type=Path, metavar="OUTDIR",
-                             help="store an earlier peers.sh run instead (its OUTDIR, run with "
-                                  f"{peers.COMMAND})")
+    peer_source.add_argument(
+        "--peers",
+        action="store_true",
+        help="rerun the OpenAPI peers through shared/tools/peers.sh "
+        "(10+ minutes) and store them in bench/peers-openapi.json",
+    )
+    peer_source.add_argument(
+        "--peers-from",
+        type=Path,
+        metavar="OUTDIR",
+        help=f"store an earlier peers.sh run instead (its OUTDIR, run with {peers.COMMAND})",
+    )
     return parser
 
 
@@ -126,12 +188,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _regex(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {err}") from None
+
+
 def _new_run(tessera: Path, runs: int) -> Run:
     return Run(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=machine.describe(platform.python_version()),
         engine=_engine_version(tessera),
-        load_average=os.getloadavg(),
+        load_average=[os.getloadavg()],
         runs=runs,
         pyyaml=_has_csafe_loader(),
     )
@@ -151,26 +220,34 @@ def _peers(args: argparse.Namespace) -> tuple[dict[str, object] | None, bool]:
     return data, bool(args.peers)
 
 
-def _measure_all(run: Run, tessera: Path, pairs: list[Pair], only: re.Pattern[str],
-                 tmp: Path) -> None:
+def _measure_all(
+    run: Run, tessera: Path, pairs: list[Pair], only: re.Pattern[str], tmp: Path
+) -> None:
     run.startup = _startup(tessera, run.runs)
     run.pairs = [_pair(tessera, pair, run) for pair in pairs if only.search(pair.name)]
     github = next(p for p in pairs if p.name == BREAKDOWN_PAIR)
     if only.search(f"breakdown:{github.name}"):
         _breakdown(run, github)
-    prefixes = scaling.prefix_pairs(github.name, github.old, github.new, PREFIX_FRACTIONS,
-                                    tmp / "prefixes")
-    run.prefixes = [_scale(tessera, spec, run.runs) for spec in prefixes
-                    if only.search(f"scale:{spec.name}")]
-    run.synthetic = [_scale(tessera, scaling.synthetic_pair(n, tmp / "synthetic"), run.runs)
-                     for n in SYNTHETIC_SIZES if only.search(f"scale:synthetic-{n}")]
+    fractions = [
+        f for f in PREFIX_FRACTIONS if only.search(f"scale:{scaling.prefix_name(github.name, f)}")
+    ]
+    if fractions:
+        prefixes = scaling.prefix_pairs(github.name, github.old, github.new, fractions, tmp)
+        run.prefixes = [_scale(tessera, spec, run.runs) for spec in prefixes]
+    run.synthetic = [
+        _scale(tessera, scaling.synthetic_pair(n, tmp / "synthetic"), run.runs)
+        for n in SYNTHETIC_SIZES
+        if only.search(f"scale:synthetic-{n}")
+    ]
 
 
 def _startup(tessera: Path, runs: int) -> list[Floor]:
     python = sys.executable
-    cases = (("interpreter start-up", "python -c pass", [python, "-c", "pass"]),
-             ("CLI start-up", "tessera --version", [str(tessera), "--version"]),
-             ("engine imports", f"python -c '{ENGINE_IMPORTS}'", [python, "-c", ENGINE_IMPORTS]))
+    cases = (
+        ("interpreter start-up", "python -c pass", [python, "-c", "pass"]),
+        ("CLI start-up", "tessera --version", [str(tessera), "--version"]),
+        ("engine imports", f"python -c '{ENGINE_IMPORTS}'", [python, "-c", ENGINE_IMPORTS]),
+    )
     return [Floor(label, subject, _timed(label, cmd, runs)) for label, subject, cmd in cases]
 
 
@@ -188,9 +265,14 @@ def _floors(pair: Pair, run: Run) -> list[Floor]:
         parsers = [("yaml_rs.loads", PARSE_YAML_RS)]
         if run.pyyaml:
             parsers.append(("PyYAML CSafeLoader", PARSE_CSAFE))
-    return [Floor(label, pair.name,
-                  _timed(f"{pair.name}: {label}", [sys.executable, "-c", code, *files], run.runs))
-            for label, code in parsers]
+    return [
+        Floor(
+            label,
+            pair.name,
+            _timed(f"{pair.name}: {label}", [sys.executable, "-c", code, *files], run.runs),
+        )
+        for label, code in parsers
+    ]
 
 
 def _breakdown(run: Run, pair: Pair) -> None:
@@ -209,13 +291,13 @@ def _scale(tessera: Path, spec: scaling.SpecPair, runs: int) -> ScaleResult:
 
 def _timed(label: str, cmd: list[str], runs: int, ok: Sequence[int] = (0,)) -> Timing:
     timing = measure(cmd, runs, ok_codes=ok)
-    outcome = "" if timing.succeeded(ok) else f"  FAILED: {timing.error()}"
+    outcome = "" if timing.succeeded else f"  FAILED: {timing.error()}"
     _log(f"{label}: {timing.median:.3f} s, {timing.peak_kib / 1024:.0f} MiB{outcome}")
     return timing
 
 
 def _findings(timing: Timing) -> dict[str, int] | None:
-    if not timing.succeeded(TESSERA_OK):
+    if not timing.succeeded:
         return None
     counts = collections.Counter(f["severity"] for f in json.loads(timing.stdout)["findings"])
     return {severity: counts[severity] for severity in SEVERITIES}
@@ -227,14 +309,16 @@ def _engine_version(tessera: Path) -> str:
     if head is None:
         return version
     dirty = _git("status", "--porcelain", "--", "engine")
-    return f"{version}, commit {head}" + (" plus uncommitted changes under engine/" if dirty
-                                           else "")
+    return f"{version}, commit {head}" + (
+        " plus uncommitted changes under engine/" if dirty else ""
+    )
 
 
 def _git(*args: str) -> str | None:
     try:
-        done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+        )
     except FileNotFoundError:
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -250,11 +334,6 @@ def _has_csafe_loader() -> bool:
 
 def _log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def _fail(message: str) -> int:
-    print(f"bench/run.py: error: {message}", file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":

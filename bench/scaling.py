@@ -32,11 +32,8 @@ class SpecPair:
     new: Path
     old_operations: int
     new_operations: int
-
-    @property
-    def size(self) -> int:
-        """Bytes of both files together."""
-        return self.old.stat().st_size + self.new.stat().st_size
+    size: int
+    """Bytes of both files together."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,11 @@ class Fit:
 def count_operations(spec: dict[str, Any]) -> int:
     paths = spec.get("paths") or {}
     return sum(
-        1 for item in paths.values() if isinstance(item, dict) for key in item if key in HTTP_METHODS
+        1
+        for item in paths.values()
+        if isinstance(item, dict)
+        for key in item
+        if key in HTTP_METHODS
     )
 
 
@@ -62,33 +63,20 @@ def prefix_pairs(
     old = json.loads(old_path.read_bytes())
     new = json.loads(new_path.read_bytes())
     keys = list(new.get("paths", {}))
-    pairs = []
-    for fraction in fractions:
-        chosen = keys[: math.ceil(len(keys) * fraction)]
-        name = f"{label}-{fraction * 100:g}%"
-        old_cut = _with_paths(old, chosen)
-        new_cut = _with_paths(new, chosen)
-        pairs.append(SpecPair(
-            name=name,
-            old=_write(outdir / name / "old.json", old_cut),
-            new=_write(outdir / name / "new.json", new_cut),
-            old_operations=count_operations(old_cut),
-            new_operations=count_operations(new_cut),
-        ))
-    return pairs
+    return [
+        _pair(prefix_name(label, f), _with_paths(old, keys, f), _with_paths(new, keys, f), outdir)
+        for f in fractions
+    ]
+
+
+def prefix_name(label: str, fraction: float) -> str:
+    return f"{label}-{fraction * 100:g}%"
 
 
 def synthetic_pair(operations: int, outdir: Path) -> SpecPair:
     old = synthetic_spec(operations)
     new = synthetic_spec(operations, changed=CHANGED_SHARE)
-    name = f"synthetic-{operations}"
-    return SpecPair(
-        name=name,
-        old=_write(outdir / name / "old.json", old),
-        new=_write(outdir / name / "new.json", new),
-        old_operations=operations,
-        new_operations=operations,
-    )
+    return _pair(f"synthetic-{operations}", old, new, outdir)
 
 
 def synthetic_spec(operations: int, changed: float = 0.0) -> dict[str, Any]:
@@ -99,8 +87,12 @@ def synthetic_spec(operations: int, changed: float = 0.0) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for i in range(operations):
         paths[f"/things{i}/{{id}}"] = {"post": _operation(i)}
-        schemas[f"Thing{i}"] = _object({"detail": {"$ref": f"#/components/schemas/Thing{i}Detail"},
-                                        "tags": {"type": "array", "items": {"type": "string"}}})
+        schemas[f"Thing{i}"] = _object(
+            {
+                "detail": {"$ref": f"#/components/schemas/Thing{i}Detail"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+            }
+        )
         schemas[f"Thing{i}Input"] = _object({})
         schemas[f"Thing{i}Detail"] = _object({"note": {"type": "string"}})
     names = sorted(schemas)
@@ -122,11 +114,19 @@ def _operation(i: int) -> dict[str, Any]:
             {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
             {"name": "dryRun", "in": "query", "schema": {"type": "boolean"}},
         ],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/Thing{i}Input"}}}},
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/Thing{i}Input"}}
+            },
+        },
         "responses": {
-            "200": {"description": "the updated thing", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/Thing{i}"}}}},
+            "200": {
+                "description": "the updated thing",
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/Thing{i}"}}
+                },
+            },
             "404": {"description": "no such thing"},
         },
     }
@@ -170,8 +170,14 @@ def _add_optional_property(schema: dict[str, Any]) -> None:
     schema["properties"]["label"] = {"type": "string"}
 
 
-MUTATIONS = (_remove_property, _retype_property, _require_new_property, _narrow_string,
-             _add_enum_value, _add_optional_property)
+MUTATIONS = (
+    _remove_property,
+    _retype_property,
+    _require_new_property,
+    _narrow_string,
+    _add_enum_value,
+    _add_optional_property,
+)
 
 
 def fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
@@ -180,12 +186,36 @@ def fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
     return Fit(slope=slope, intercept=intercept, r_squared=r * r)
 
 
-def _with_paths(spec: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+def exponent(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """k in ``y = a + c * x**k`` estimated from the last three points of a geometric series of
+    ``xs`` (250, 500, 1000, 2000): the slope between the last two points over the slope between
+    the two before is ``ratio**(k - 1)``. No separately measured fixed cost ``a`` is needed.
+    None when the slopes are not both positive."""
+    (x1, x2, x3), (y1, y2, y3) = xs[-3:], ys[-3:]
+    low, high = (y2 - y1) / (x2 - x1), (y3 - y2) / (x3 - x2)
+    if low <= 0 or high <= 0:
+        return None
+    return 1 + math.log(high / low) / math.log(x3 / x2)
+
+
+def _with_paths(spec: dict[str, Any], keys: Sequence[str], fraction: float) -> dict[str, Any]:
+    """``spec`` with only the first ``fraction`` of ``keys`` in its paths."""
     paths = spec.get("paths", {})
-    return {**spec, "paths": {key: paths[key] for key in keys if key in paths}}
+    chosen = keys[: math.ceil(len(keys) * fraction)]
+    return {**spec, "paths": {key: paths[key] for key in chosen if key in paths}}
 
 
-def _write(path: Path, spec: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(spec, indent=2, ensure_ascii=False), encoding="utf-8")
-    return path
+def _pair(name: str, old: dict[str, Any], new: dict[str, Any], outdir: Path) -> SpecPair:
+    """Write ``old`` and ``new`` under ``outdir/name``."""
+    old_path, new_path = outdir / name / "old.json", outdir / name / "new.json"
+    for path, spec in ((old_path, old), (new_path, new)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(spec, indent=2, ensure_ascii=False), encoding="utf-8")
+    return SpecPair(
+        name=name,
+        old=old_path,
+        new=new_path,
+        old_operations=count_operations(old),
+        new_operations=count_operations(new),
+        size=old_path.stat().st_size + new_path.stat().st_size,
+    )

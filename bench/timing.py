@@ -4,21 +4,26 @@ Measured the way ``shared/tools/peers.sh`` measures the peers, so the two sets o
 compare: the wall time runs from just before the process is spawned until ``os.wait4`` reaps
 it (interpreter start-up and output included), and the peak is the child's ``ru_maxrss``
 from the same ``wait4`` call.
+
+The child is spawned by a small helper process (``spawn.py``), not by the benchmark itself:
+Linux counts the RSS the spawning process had when the child started in the child's
+``ru_maxrss``, and the benchmark grows to 100+ MiB while it builds the scaling specs. The
+helper, a fresh interpreter of about 10 MiB, sets the same floor peers.sh's helper does.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+SPAWN = Path(__file__).with_name("spawn.py")
 DEFAULT_TIMEOUT = 600.0
 """Seconds before a single run is killed."""
 
@@ -33,6 +38,12 @@ class Timing:
     stdout: str
     stderr: str
     timed_out: bool
+    ok_codes: tuple[int, ...] = (0,)
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the last run exited with an accepted code (and was not killed)."""
+        return not self.timed_out and self.returncode in self.ok_codes
 
     @property
     def median(self) -> float:
@@ -49,9 +60,6 @@ class Timing:
     @property
     def peak_bytes(self) -> int:
         return self.peak_kib * 1024
-
-    def succeeded(self, ok_codes: Sequence[int] = (0,)) -> bool:
-        return not self.timed_out and self.returncode in ok_codes
 
     def error(self) -> str:
         """A one-line reason for a failed run."""
@@ -72,49 +80,26 @@ def measure(
 ) -> Timing:
     """Run ``cmd`` ``warmup`` times untimed, then ``runs`` times timed; stop at the first
     failure (an exit code outside ``ok_codes`` or a timeout) and report that run."""
-    walls: list[float] = []
-    peak = 0
     with tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
-        for index in range(warmup + runs):
-            wall, rss, code, timed_out = _run_once(cmd, out, err, timeout)
-            peak = max(peak, rss)
-            failed = timed_out or code not in ok_codes
-            if index >= warmup or failed:
-                walls.append(wall)
-            if failed:
-                break
+        job = {
+            "cmd": list(cmd),
+            "runs": runs,
+            "warmup": warmup,
+            "ok": list(ok_codes),
+            "timeout": timeout,
+            "out": str(out),
+            "err": str(err),
+        }
+        helper = [sys.executable, "-I", str(SPAWN), json.dumps(job)]
+        done = subprocess.run(helper, capture_output=True, text=True, check=True)
+        result = json.loads(done.stdout)
         return Timing(
-            walls=tuple(walls),
-            peak_kib=peak,
-            returncode=code,
+            walls=tuple(result["walls"]),
+            peak_kib=result["peak_kib"],
+            returncode=result["returncode"],
             stdout=out.read_text(encoding="utf-8", errors="replace"),
             stderr=err.read_text(encoding="utf-8", errors="replace"),
-            timed_out=timed_out,
+            timed_out=result["timed_out"],
+            ok_codes=tuple(ok_codes),
         )
-
-
-def _run_once(
-    cmd: Sequence[str], out: Path, err: Path, timeout: float
-) -> tuple[float, int, int, bool]:
-    """One run: (wall seconds, peak RSS KiB, exit code, timed out)."""
-    killed = threading.Event()
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        timer = threading.Timer(timeout, _kill_group, (proc.pid, killed))
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss, proc.returncode, killed.is_set()
-
-
-def _kill_group(pid: int, killed: threading.Event) -> None:
-    killed.set()
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
