@@ -21,7 +21,7 @@ from .model import Bump, DiffResult, Severity
 from .modes import Mode
 from .render import OUTPUTS
 
-EXIT_OK, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 2  # 1 (breaking) comes from DiffResult.exit_code
 
 DIFF_EPILOG = """\
 examples:

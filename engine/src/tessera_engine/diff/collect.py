@@ -29,7 +29,7 @@ def collect(differ: Differ, catalog: Catalog, mode: Mode) -> list[Finding]:
     order: list[str] = []
     for scope in scopes:
         for change in scope.changes:
-            finding = _finding(scope, change, catalog, mode, locate)
+            finding = _finding(scope, change, catalog, mode, locate, differ.definition_key)
             existing = merged.get(finding.fingerprint)
             if existing is None:
                 merged[finding.fingerprint] = finding
@@ -166,7 +166,14 @@ def _locator(scopes: list[Scope]) -> Locate:
     return locate
 
 
-def _finding(scope: Scope, change: Change, catalog: Catalog, mode: Mode, locate: Locate) -> Finding:
+def _finding(
+    scope: Scope,
+    change: Change,
+    catalog: Catalog,
+    mode: Mode,
+    locate: Locate,
+    definition_key: Callable[[Node], str | None],
+) -> Finding:
     rule = catalog[change.rule]
     effect = change.effect or rule.effect or Effect.REPLACE
     position = change.position or scope.position
@@ -185,7 +192,10 @@ def _finding(scope: Scope, change: Change, catalog: Catalog, mode: Mode, locate:
         old_location = locate(old_node)
     args = dict(change.args)
     identity = {k: v for k, v in args.items() if k != "note"}
-    lkey = scope.lkey + change.lseg
+    # the element's own definition when it lives in one (a property of a shared component
+    # reached through a request and a response is one element), else the scope's key
+    element = new_node or old_node
+    lkey = ((element is not None and definition_key(element)) or scope.lkey) + change.lseg
     return Finding(
         rule=rule.id,
         severity=level,

@@ -181,7 +181,7 @@ class Differ:
             if existing is not None:
                 parent.children.append(existing)
                 return existing
-        lkey = self._definition_key(n) or self._definition_key(o) or parent.lkey + lseg
+        lkey = self.definition_key(n) or self.definition_key(o) or parent.lkey + lseg
         scope = Scope(parent.path + seg, lkey, o, n, position)
         parent.children.append(scope)
         if memoisable:
@@ -211,7 +211,7 @@ class Differ:
         scope = self.schema(detached, "", "", old, new, position, negated)
         return self.effects(scope) if scope is not None else set()
 
-    def _definition_key(self, node: Node) -> str | None:
+    def definition_key(self, node: Node) -> str | None:
         """A logical key for a schema that lives in a named definition (``components``,
         ``definitions``, ``$defs``): its pointer there, whichever way it was reached (through
         a ``$ref``, a flattened ``allOf``, a request or a response). Pointers there are built
@@ -313,10 +313,6 @@ class Pair:
         if scope is None:
             return False
         return bool(self.differ.effects(scope) & {Effect.NARROW, Effect.REPLACE, Effect.IDENTITY})
-
-    def empty(self, node: Node) -> Node:
-        """An accept-anything schema standing where ``node``'s side has none."""
-        return Node(node.doc, node.ptr, _EMPTY)
 
 
 _EMPTY: dict[str, Any] = {}

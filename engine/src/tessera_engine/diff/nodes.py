@@ -74,6 +74,3 @@ class Node:
         if not isinstance(value, dict):
             return {}
         return {key: self.at(key) for key in value}
-
-    def locate_key(self) -> str:
-        return self.ptr
