@@ -114,7 +114,7 @@ def _path_item(
                 if parameter is not None:
                     parameters[parameter.key] = parameter
         security_node = op.kw("security") if op.has("security") else global_security
-        security = _security(security_node)
+        security = security_requirements(security_node)
         parts = [op] + ([shared] if shared is not None else [])
         if not op.has("security") and global_security is not None:
             parts.append(global_security)
@@ -148,7 +148,7 @@ def _path_item(
                 )
 
 
-def _security(node: Node | None) -> list[dict[str, list[str]]] | None:
+def security_requirements(node: Node | None) -> list[dict[str, list[str]]] | None:
     if node is None or not isinstance(node.value, list):
         return None
     requirements = []

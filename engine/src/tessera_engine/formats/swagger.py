@@ -32,7 +32,7 @@ from .api_model import (
     Response,
     template_key,
 )
-from .openapi import _security
+from .openapi import security_requirements
 
 # The keywords a parameter, items or header object shares with JSON Schema.
 _SCHEMA_KEYWORDS = (
@@ -134,7 +134,7 @@ class _Builder:
             parameters=parameters,
             body=self._body(op, raw, op.kw("parameters") or shared or op),
             responses=self._responses(op),
-            security=_security(security_node),
+            security=security_requirements(security_node),
             security_node=security_node,
             parts=parts,
         )
