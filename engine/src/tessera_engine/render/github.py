@@ -10,7 +10,7 @@ findings are left out. Values are escaped exactly as GitHub's toolkit (``@action
 from __future__ import annotations
 
 from ..model import DiffResult, Finding, Severity
-from .text import summary_parts
+from .summary import summary_parts
 
 COMMANDS = {
     Severity.BREAKING: "error",

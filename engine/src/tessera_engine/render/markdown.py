@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import DiffResult, Finding, Severity
-from .text import (
+from .summary import (
     SEVERITIES_MOST_SEVERE_FIRST,
     count_phrase,
     grouped_by_severity,

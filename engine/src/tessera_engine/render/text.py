@@ -5,18 +5,17 @@
     BREAKING   GET /orders → query.tenant: new required query parameter 'tenant'
                api.parameter.added · input · new.yaml:16:9
 
-Colour (ANSI) only when asked for. The summary helpers here are shared with the Markdown and
-GitHub renderers, so every output words the verdict the same way.
+Colour (ANSI) only when asked for. The wording of the summary is shared with the Markdown and
+GitHub renderers (``summary.py``).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from ..model import Bump, DiffResult, Finding, Severity, VersionCheck
-
-SEVERITIES_MOST_SEVERE_FIRST = tuple(sorted(Severity, reverse=True))
+from ..model import DiffResult, Finding, Severity
+from .summary import grouped_by_severity, summary_parts
 
 _LABEL_WIDTH = max(len(severity.value) for severity in Severity)
 _DETAIL_INDENT = " " * (_LABEL_WIDTH + 1)
@@ -45,54 +44,6 @@ def render_text(result: DiffResult, color: bool = False) -> str:
         lines.append("")
         lines.extend(line for finding in group for line in _finding_lines(finding, paint))
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------- shared with other renderers
-
-
-def grouped_by_severity(findings: Iterable[Finding]) -> list[list[Finding]]:
-    """The non-empty groups of ``findings`` with one severity, most severe first, each in the
-    order given."""
-    groups: dict[Severity, list[Finding]] = {s: [] for s in SEVERITIES_MOST_SEVERE_FIRST}
-    for finding in findings:
-        groups[finding.severity].append(finding)
-    return [group for group in groups.values() if group]
-
-
-def summary_parts(result: DiffResult) -> list[str]:
-    """What the summary says after the verdict: counts, the required bump, the version check."""
-    parts = [counts_phrase(result), bump_phrase(result.bump)]
-    if result.version_check:
-        parts.append(version_check_phrase(result.version_check))
-    return parts
-
-
-def counts_phrase(result: DiffResult) -> str:
-    """``2 breaking, 1 safe, 3 annotations`` (zero counts left out), or ``no changes found``."""
-    counts = result.counts()
-    phrases = [
-        count_phrase(counts[severity.value], severity) for severity in SEVERITIES_MOST_SEVERE_FIRST
-    ]
-    return ", ".join(p for p in phrases if p) or "no changes found"
-
-
-def count_phrase(count: int, severity: Severity) -> str:
-    """``3 breaking`` or ``2 annotations``; empty for a count of zero."""
-    if count == 0:
-        return ""
-    plural = "s" if severity is Severity.ANNOTATION and count != 1 else ""
-    return f"{count} {severity.value}{plural}"
-
-
-def bump_phrase(bump: Bump) -> str:
-    if bump is Bump.NONE:
-        return "requires no version bump"
-    return f"requires a {bump.value} bump"
-
-
-def version_check_phrase(check: VersionCheck) -> str:
-    outcome = "ok" if check.ok else "insufficient"
-    return f"version {check.current} → {check.proposed} {outcome}"
 
 
 def one_line(text: str) -> str:
