@@ -11,6 +11,7 @@ import pytest
 from tessera_engine import __version__
 
 from .helpers import (
+    FINDING_KEYS,
     HEX16,
     assert_one_line_error,
     cli,
@@ -113,16 +114,7 @@ def test_breaking_diff_prints_one_json_object_and_exits_1(specs: Path) -> None:
     }
     known = catalog_ids()
     for finding in data["findings"]:
-        assert set(finding) >= {
-            "rule",
-            "severity",
-            "position",
-            "path",
-            "pointer",
-            "location",
-            "message",
-            "fingerprint",
-        }
+        assert set(finding) >= set(FINDING_KEYS)
         assert finding["rule"] in known
         assert HEX16.match(finding["fingerprint"])
         assert finding["location"]["file"] == "breaking.yaml"
