@@ -33,7 +33,7 @@ def check(pair: Pair) -> None:
         _items(pair)
         # additionalItems only applies to tuples, but a schema that sets it means it
         content_model(pair, "additionalItems", lenient_allowed=False, seg="[…]")
-    _contains(pair)
+    pair.subschema("contains", " (contains)")
     if "unevaluatedItems" not in (o_rest_kw, n_rest_kw):
         content_model(pair, "unevaluatedItems", lenient_allowed=False, seg="[…]")
 
@@ -130,14 +130,3 @@ def _items(pair: Pair) -> None:
         return
     rule = "schema.subschema.added" if n_items is not None else "schema.subschema.removed"
     pair.emit(rule, old=o_items, new=n_items, seg="[]", args={"keyword": "items"})
-
-
-def _contains(pair: Pair) -> None:
-    o_node, n_node = pair.o.kw("contains"), pair.n.kw("contains")
-    if o_node is None and n_node is None:
-        return
-    if o_node is not None and n_node is not None:
-        pair.child(" (contains)", o_node, n_node, lseg="|contains")
-        return
-    rule = "schema.subschema.added" if n_node is not None else "schema.subschema.removed"
-    pair.emit(rule, old=o_node, new=n_node, args={"keyword": "contains"})

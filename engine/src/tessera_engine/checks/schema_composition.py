@@ -57,7 +57,7 @@ def check(pair: Pair) -> None:
     else:
         for keyword in COMBINATORS:
             _keyword_lists(pair, keyword)
-    _not(pair)
+    pair.subschema("not", " (not)", flip=True)
     _conditional(pair)
     _discriminator(pair)
 
@@ -276,17 +276,6 @@ def _resemblance(pair: Pair, old: Node, new: Node) -> float:
 
 
 # -- not, if/then/else, discriminator ----------------------------------------------------------
-
-
-def _not(pair: Pair) -> None:
-    o_not, n_not = pair.o.kw("not"), pair.n.kw("not")
-    if o_not is None and n_not is None:
-        return
-    if o_not is not None and n_not is not None:
-        pair.child(" (not)", o_not, n_not, lseg="|not", flip=True)
-        return
-    rule = "schema.subschema.added" if n_not is not None else "schema.subschema.removed"
-    pair.emit(rule, old=o_not, new=n_not, args={"keyword": "not"})
 
 
 def _conditional(pair: Pair) -> None:

@@ -51,20 +51,8 @@ def check(pair: Pair) -> None:
         if applies(kind):
             _replaceable(pair, keyword)
     if applies("string"):
-        _content_schema(pair)
+        pair.subschema("contentSchema", " (content)")
     _format(pair)
-
-
-def _content_schema(pair: Pair) -> None:
-    """``contentSchema``: the schema of the decoded content of a string."""
-    o_node, n_node = pair.o.kw("contentSchema"), pair.n.kw("contentSchema")
-    if o_node is None and n_node is None:
-        return
-    if o_node is not None and n_node is not None:
-        pair.child(" (content)", o_node, n_node, lseg="|contentSchema")
-        return
-    rule = "schema.subschema.added" if n_node is not None else "schema.subschema.removed"
-    pair.emit(rule, old=o_node, new=n_node, args={"keyword": "contentSchema"})
 
 
 def _number(value: Any) -> bool:

@@ -38,7 +38,7 @@ def check(pair: Pair) -> None:
     for keyword in ("additionalProperties", "unevaluatedProperties"):
         content_model(pair, keyword, lenient_allowed=True, seg=".*")
     _pattern_properties(pair)
-    _property_names(pair)
+    pair.subschema("propertyNames", " (property names)")
     _dependencies(pair)
 
 
@@ -272,17 +272,6 @@ def governing_extra(node: Node) -> Any:
     if extra is None:
         return True
     return extra if isinstance(extra.value, dict) else extra.value
-
-
-def _property_names(pair: Pair) -> None:
-    o_node, n_node = pair.o.kw("propertyNames"), pair.n.kw("propertyNames")
-    if o_node is None and n_node is None:
-        return
-    if o_node is not None and n_node is not None:
-        pair.child(" (property names)", o_node, n_node, lseg="|propertyNames")
-    else:
-        rule = "schema.subschema.added" if n_node is not None else "schema.subschema.removed"
-        pair.emit(rule, old=o_node, new=n_node, args={"keyword": "propertyNames"})
 
 
 # -- dependencies -----------------------------------------------------------------------------

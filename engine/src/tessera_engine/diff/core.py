@@ -308,6 +308,16 @@ class Pair:
             self.negated ^ flip,
         )
 
+    def subschema(self, keyword: str, seg: str, *, flip: bool = False) -> None:
+        """Compare a keyword that holds one subschema (``not``, ``contains``, ``propertyNames``,
+        ``contentSchema``): both present, compare them; one present, it was added or removed."""
+        old, new = self.o.kw(keyword), self.n.kw(keyword)
+        if old is not None and new is not None:
+            self.child(seg, old, new, lseg=f"|{keyword}", flip=flip)
+        elif old is not None or new is not None:
+            rule = "schema.subschema.added" if new is not None else "schema.subschema.removed"
+            self.emit(rule, old=old, new=new, args={"keyword": keyword})
+
     def narrows(self, scope: Scope | None) -> bool:
         """Whether a compared subschema pair rejects some values it accepted before."""
         if scope is None:
