@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 from pathlib import Path
 
-from . import confluent, oasdiff
 from .report import Score
+
+RUNNERS = (
+    "confluent",  # Confluent Schema Registry, JSON Schema
+    "oasdiff",
+    "confluent_protobuf",  # Confluent Schema Registry, Protobuf
+    "buf",
+    "graphql_inspector",
+    "avro_pairs",  # Apache Avro's own checker on generated pairs
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", default="../shared", help="the shared directory")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every disagreement")
     parser.add_argument("--write", metavar="FILE", help="also write the report as Markdown")
+    parser.add_argument(
+        "--only", choices=RUNNERS, action="append", help="score only this corpus (repeatable)"
+    )
     args = parser.parse_args(argv)
     root = Path(args.shared) / "conformance"
     if not root.is_dir():
@@ -24,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    scores: list[Score] = [*confluent.run(root), *oasdiff.run(root)]
+    scores: list[Score] = []
+    for name in args.only or RUNNERS:
+        scores.extend(import_module(f"{__package__}.{name}").run(root))
     ok = True
     for score in scores:
         print(score.line())

@@ -10,9 +10,13 @@ import yaml_rs
 
 @cache
 def _all() -> dict[str, dict[str, str]]:
-    text = (Path(__file__).parent / "deviations.yaml").read_text(encoding="utf-8")
-    data = yaml_rs.loads(text, parse_datetime=False)
-    return {corpus: dict(cases or {}) for corpus, cases in data.items()}
+    """``deviations.yaml`` and ``deviations-<corpus>.yaml``, merged."""
+    found: dict[str, dict[str, str]] = {}
+    for path in sorted(Path(__file__).parent.glob("deviations*.yaml")):
+        data = yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False) or {}
+        for corpus, cases in data.items():
+            found.setdefault(corpus, {}).update(cases or {})
+    return found
 
 
 def deviations(corpus: str) -> dict[str, str]:

@@ -52,24 +52,27 @@ class MemorySource:
     """Documents held in memory, named by their paths."""
 
     def __init__(self, files: dict[str, Any]) -> None:
-        self.files = {
+        self.blobs = {
             path: (value if isinstance(value, bytes) else json.dumps(value, indent=1).encode())
             for path, value in files.items()
         }
 
     def read(self, path: str) -> bytes:
-        if path not in self.files:
+        if path not in self.blobs:
             raise FileNotFoundError(path)
-        return self.files[path]
+        return self.blobs[path]
 
     def size(self, path: str) -> int | None:
-        return len(self.files[path]) if path in self.files else None
+        return len(self.blobs[path]) if path in self.blobs else None
 
     def display(self, path: str) -> str:
         return path
 
+    def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
+        return None  # no directories
+
     def lines(self, path: str) -> int:
-        return self.files[path].count(b"\n") + 1
+        return self.blobs[path].count(b"\n") + 1
 
 
 # -- strategies -----------------------------------------------------------------------------

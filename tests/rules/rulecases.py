@@ -28,7 +28,7 @@ from tessera_engine import (
 
 CASES_DIR = Path(__file__).parent / "cases"
 
-FORMATS = ("openapi", "swagger", "jsonschema")
+FORMATS = ("openapi", "swagger", "jsonschema", "graphql", "protobuf", "avro")
 VERDICTS = ("breaking", "compatible")
 TODAY = date(2025, 1, 1)
 """The date sunset dates are judged against, unless a case sets ``options.today``."""
@@ -36,8 +36,11 @@ TODAY = date(2025, 1, 1)
 FILE_KEYS = frozenset({"rule", "cases"})
 CASE_KEYS = frozenset({"name", "format", "options", "old", "new", "expect", "verdict"})
 OPTION_KEYS = frozenset(
-    {"mode", "policy", "fail_on", "current_version", "proposed_version", "today"}
+    {"mode", "policy", "fail_on", "current_version", "proposed_version", "today", "proto_level"}
 )
+SINGLE_FILE = {"graphql": "schema.graphql", "protobuf": "test.proto", "avro": "schema.avsc"}
+"""For a native format, the file name a one-document case is written to (in ``old/`` and
+``new/``); a case may instead give ``old``/``new`` as a mapping of file names to texts."""
 EXPECT_KEYS = frozenset(
     {"severity", "position", "effect", "path", "pointer", "line", "message_contains", "args"}
 )
@@ -54,8 +57,8 @@ class Case:
     file: Path
     format: str
     options: dict[str, Any]
-    old: str
-    new: str
+    old: str | dict[str, str]
+    new: str | dict[str, str]
     expect: tuple[dict[str, Any], ...]
     verdict: str | None
 
@@ -77,7 +80,7 @@ class CaseFile:
 
 
 def case_paths() -> list[Path]:
-    return sorted(CASES_DIR.glob("*.yaml"))
+    return sorted(CASES_DIR.rglob("*.yaml"))
 
 
 def load_file(path: Path) -> CaseFile:
@@ -133,7 +136,11 @@ def _case(path: Path, rule: str, index: int, raw: Any) -> Case:
     _no_unknown(options, OPTION_KEYS, f"{where}, options")
     _check_options(options, where)
     for side in ("old", "new"):
-        if not isinstance(raw.get(side), str) or not raw[side].strip():
+        value = raw.get(side)
+        if fmt in SINGLE_FILE and isinstance(value, dict) and value:
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise CaseFileError(f"{where}: '{side}' must map file names to texts")
+        elif not isinstance(value, str) or not value.strip():
             raise CaseFileError(f"{where}: '{side}' must be a document (a YAML block literal)")
     if "expect" not in raw:
         raise CaseFileError(f"{where}: 'expect' is required ([] when the rule must not fire)")
@@ -211,6 +218,7 @@ def diff_options(case: Case) -> DiffOptions:
         current_version=_str_or_none(opts.get("current_version")),
         proposed_version=_str_or_none(opts.get("proposed_version")),
         today=today,
+        proto_level=_str_or_none(opts.get("proto_level")),
     )
 
 
@@ -219,11 +227,31 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def run(case: Case, workdir: Path) -> DiffResult:
-    """Write both documents into ``workdir`` and diff them."""
-    old, new = workdir / "old.yaml", workdir / "new.yaml"
-    old.write_text(case.old, encoding="utf-8")
-    new.write_text(case.new, encoding="utf-8")
-    return diff(str(old), str(new), diff_options(case))
+    """Write both versions into ``workdir`` and diff them. A native format's versions are
+    the directories ``old/`` and ``new/`` (protobuf modules, or several SDL files), or the
+    single files ``old/<name>`` and ``new/<name>``."""
+    if case.format not in SINGLE_FILE:
+        old, new = workdir / "old.yaml", workdir / "new.yaml"
+        assert isinstance(case.old, str) and isinstance(case.new, str)
+        old.write_text(case.old, encoding="utf-8")
+        new.write_text(case.new, encoding="utf-8")
+        return diff(str(old), str(new), diff_options(case))
+    paths = [
+        _write_version(workdir / side, text, case.format)
+        for side, text in (("old", case.old), ("new", case.new))
+    ]
+    return diff(str(paths[0]), str(paths[1]), diff_options(case))
+
+
+def _write_version(folder: Path, version: str | dict[str, str], fmt: str) -> Path:
+    files = version if isinstance(version, dict) else {SINGLE_FILE[fmt]: version}
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if fmt == "protobuf" or isinstance(version, dict):
+        return folder
+    return folder / SINGLE_FILE[fmt]
 
 
 # -- checking ---------------------------------------------------------------------------------

@@ -13,15 +13,14 @@ import json
 import re
 import string
 from collections import defaultdict
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml_rs
-from rulecases import CaseFile, CaseFileError, case_paths, load_file, run
+from rulecases import CASES_DIR, CaseFile, CaseFileError, case_paths, load_file, run
 
 from tessera_engine import Effect, Mode, Position, Rule, load_catalog
+from tessera_engine.catalog import raw_catalog
 from tessera_engine.cli import main
 from tessera_engine.modes import severity
 
@@ -31,11 +30,8 @@ RULE_IDS = sorted(rule.id for rule in CATALOG)
 
 
 def _raw_rules() -> list[dict[str, Any]]:
-    """The catalog as written, before the loader fills in defaults."""
-    text = resources.files("tessera_engine.catalog").joinpath("rules.yaml").read_text("utf-8")
-    data: Any = yaml_rs.loads(text, parse_datetime=False)
-    rules: list[dict[str, Any]] = data["rules"]
-    return rules
+    """The catalog as written (every part), before the loader fills in defaults."""
+    return [raw for part in raw_catalog() for raw in part["rules"] or []]
 
 
 RAW = {raw["id"]: raw for raw in _raw_rules()}
@@ -54,7 +50,13 @@ def _loadable() -> list[CaseFile]:
 
 @pytest.fixture(scope="module")
 def case_files() -> dict[str, CaseFile]:
-    return {case_file.rule: case_file for case_file in _loadable()}
+    """Every rule's cases, merged over its files (``cases/<rule>.yaml`` and, for the native
+    formats, ``cases/<format>/<rule>.yaml``)."""
+    merged: dict[str, CaseFile] = {}
+    for case_file in _loadable():
+        into = merged.setdefault(case_file.rule, CaseFile(case_file.path, case_file.rule))
+        into.cases.extend(case_file.cases)
+    return merged
 
 
 # -- the catalog itself -----------------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_every_rule_has_a_case_file() -> None:
     assert not missing, f"rules without tests/rules/cases/<rule>.yaml: {missing}"
 
 
-@pytest.mark.parametrize("path", case_paths(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", case_paths(), ids=lambda p: p.relative_to(CASES_DIR).as_posix())
 def test_case_file_names_its_rule(path: Path) -> None:
     case_file = load_file(path)  # raises CaseFileError on a malformed file
     assert case_file.rule in CATALOG.rules, f"{path.name} names the unknown rule {case_file.rule}"

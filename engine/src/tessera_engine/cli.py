@@ -17,6 +17,8 @@ from typing import TextIO
 
 from . import __version__
 from .errors import InputError, TesseraError, UsageError
+from .formats import FORMAT_NAMES
+from .formats.native import NATIVE_NAMES, PROTO_LEVELS
 from .model import Bump, DiffResult, Severity
 from .modes import Mode
 from .render import OUTPUTS
@@ -48,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         "diff",
         help="compare two versions of a contract and classify every change",
         description="Compare two versions of a contract (OpenAPI 3.0/3.1, Swagger 2.0 or JSON "
-        "Schema, JSON or YAML) and classify every change as breaking, dangerous, "
-        "safe or annotation.",
+        "Schema in JSON or YAML; GraphQL SDL or introspection JSON; a protobuf module or "
+        ".proto file; an Avro .avsc schema) and classify every change as breaking, "
+        "dangerous, safe or annotation.",
         epilog=DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -68,8 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument(
         "--format",
-        choices=("openapi", "swagger", "jsonschema"),
-        help="the contract's format (default: detected from the new version)",
+        choices=(*FORMAT_NAMES, *NATIVE_NAMES),
+        help="the contract's format (default: detected from the new version: .graphql/.gql "
+        "files, a .proto file or a directory of them, .avsc files, else the document's "
+        "content)",
+    )
+    diff.add_argument(
+        "--proto-level",
+        choices=PROTO_LEVELS,
+        help="protobuf: what must stay compatible, as buf's categories: file (generated code "
+        "per file, the default), package (generated code per package), wire_json (the "
+        "binary and JSON encodings), wire (the binary encoding only)",
     )
     diff.add_argument(
         "--mode",
@@ -203,6 +215,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO) -> int:
         fail_on=Severity(args.fail_on),
         current_version=args.current_version,
         proposed_version=args.proposed_version,
+        proto_level=args.proto_level,
     )
     if args.against:
         from .documents import FileSource

@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from . import semver
 from .catalog import load_catalog
@@ -23,10 +24,19 @@ from .documents.refs import Workspace
 from .errors import LimitError, UsageError
 from .fingerprint import fingerprint
 from .formats import Adapter, detect, get_adapter
-from .model import Bump, DiffResult, Effect, Finding, Position, Severity
+from .formats.native import (
+    NATIVE_NAMES,
+    PROTO_LEVELS,
+    NativeFormat,
+    Settings,
+    classify,
+    native_formats,
+)
+from .model import Bump, DiffResult, Effect, Finding, Location, Position, Severity
 from .modes import Mode, bump, effective_position
 
 RECURSION_LIMIT = 20_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class DiffOptions:
     current_version: str | None = None
     proposed_version: str | None = None
     today: date | None = None  # the date sunset dates are judged against (default: today)
+    proto_level: str | None = None  # protobuf: file (default) | package | wire_json | wire
 
 
 def diff(
@@ -55,6 +66,9 @@ def diff(
         raise UsageError("give at least one older version to compare against")
     source = source or FileSource()
     old_source = old_source or source
+    native = _native_format(options.format, source, new)
+    if native is not None:
+        return _diff_native(native, olds, new, options, source, old_source)
     # Parse first, under the caller's recursion limit: the C JSON decoder's nesting limit
     # follows it, so a document nested thousands of levels deep is refused here.
     new_ws = Workspace(source, new)
@@ -77,19 +91,60 @@ def diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOpti
 def _diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOptions) -> DiffResult:
     adapter = _adapter(options.format, new, olds)
     mode = options.mode or adapter.default_mode
-    policy = options.policy or adapter.default_policy
+    policy = _policy(options, adapter.default_policy)
+    against = list(olds) if mode.transitive else [olds[-1]]
+    findings = _against_each(
+        [(old.root.name, old) for old in against],
+        lambda old: _compare(adapter, old, new, mode, policy == "strict", options.today),
+    )
+    data = new.root.data
+    pointer = "/info/version" if isinstance(data, dict) and "info" in data else ""
+    return _result(
+        adapter.name,
+        mode,
+        policy,
+        tuple(o.root.name for o in olds),
+        new.root.name,
+        findings,
+        options,
+        (pointer, new.root.locate(pointer)),
+    )
+
+
+def _policy(options: DiffOptions, default: str) -> str:
+    policy = options.policy or default
     if policy not in ("strict", "lenient"):
         raise UsageError(f"unknown policy {policy!r} (choose strict or lenient)")
-    against = list(olds) if mode.transitive else [olds[-1]]
+    return policy
+
+
+def _against_each(
+    olds: Sequence[tuple[str, T]], compare: Callable[[T], list[Finding]]
+) -> list[Finding]:
+    """The findings against every older version (newest first, as Confluent checks the
+    transitive modes), each change once, labelled with its version when there are several."""
     findings: list[Finding] = []
     seen: set[str] = set()
-    for old in reversed(against):  # newest first, as Confluent checks transitive modes
-        label = old.root.name if len(against) > 1 else None
-        for finding in _compare(adapter, old, new, mode, policy == "strict", options.today):
+    for name, old in reversed(olds):
+        label = name if len(olds) > 1 else None
+        for finding in compare(old):
             if finding.fingerprint in seen:
                 continue
             seen.add(finding.fingerprint)
             findings.append(replace(finding, against=label) if label else finding)
+    return findings
+
+
+def _result(
+    format_name: str,
+    mode: Mode,
+    policy: str,
+    olds: tuple[str, ...],
+    new: str,
+    findings: list[Finding],
+    options: DiffOptions,
+    version_at: tuple[str, Location | None],
+) -> DiffResult:
     findings = _promote(findings, options.fail_on)
     catalog = load_catalog()
     required = Bump.highest([bump(catalog[f.rule], f.severity) for f in findings])
@@ -97,19 +152,71 @@ def _diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOpt
     if options.current_version and options.proposed_version:
         version_check = semver.check(options.current_version, options.proposed_version, required)
         if not version_check.ok:
-            findings.append(_version_finding(new, version_check.reason, version_check.to_dict()))
+            findings.append(
+                _version_finding(version_at, version_check.reason, version_check.to_dict())
+            )
     elif options.current_version or options.proposed_version:
         raise UsageError("--current-version and --proposed-version go together")
     findings.sort(key=_order)
     return DiffResult(
-        format=adapter.name,
+        format=format_name,
         mode=mode.value,
         policy=policy,
-        old=tuple(o.root.name for o in olds),
-        new=new.root.name,
+        old=olds,
+        new=new,
         findings=tuple(findings),
         bump=required,
         version_check=version_check,
+    )
+
+
+def _native_format(name: str | None, source: Source, new: str) -> NativeFormat | None:
+    """The native format to use, when the contract is one (told, or recognised by its path)."""
+    formats = native_formats()
+    if name is not None:
+        if name in NATIVE_NAMES and name not in formats:
+            raise UsageError(f"the {name} format is not available in this build")
+        return formats.get(name)
+    for native in formats.values():
+        if native.claims(source, new):
+            return native
+    return None
+
+
+def _diff_native(
+    native: NativeFormat,
+    olds: Sequence[str],
+    new: str,
+    options: DiffOptions,
+    source: Source,
+    old_source: Source,
+) -> DiffResult:
+    mode = options.mode or native.default_mode
+    policy = _policy(options, native.default_policy)
+    level = options.proto_level or "file"
+    if level not in PROTO_LEVELS:
+        choices = ", ".join(PROTO_LEVELS)
+        raise UsageError(f"unknown protobuf level {level!r} (choose from {choices})")
+    settings = Settings(
+        mode=mode, strict=policy == "strict", today=options.today, proto_level=level
+    )
+    new_model = native.load(source, new, settings)
+    old_models = [native.load(old_source, path, settings) for path in olds]
+    against = old_models if mode.transitive else old_models[-1:]
+    catalog = load_catalog()
+    findings = _against_each(
+        [(native.display(model), model) for model in against],
+        lambda old: classify(native.compare(old, new_model, settings), catalog, mode),
+    )
+    return _result(
+        native.name,
+        mode,
+        policy,
+        tuple(native.display(model) for model in old_models),
+        native.display(new_model),
+        findings,
+        options,
+        ("", None),
     )
 
 
@@ -151,10 +258,11 @@ def _promote(findings: list[Finding], fail_on: Severity) -> list[Finding]:
     ]
 
 
-def _version_finding(new: Workspace, reason: str, args: dict[str, object]) -> Finding:
+def _version_finding(
+    at: tuple[str, Location | None], reason: str, args: dict[str, object]
+) -> Finding:
     rule = load_catalog()["lifecycle.version.bump-insufficient"]
-    data = new.root.data
-    pointer = "/info/version" if isinstance(data, dict) and "info" in data else ""
+    pointer, location = at
     return Finding(
         rule=rule.id,
         severity=Severity.BREAKING,
@@ -162,7 +270,7 @@ def _version_finding(new: Workspace, reason: str, args: dict[str, object]) -> Fi
         effect=Effect.REPLACE,
         path="version",
         pointer=pointer,
-        location=new.root.locate(pointer),
+        location=location,
         message=rule.render({"reason": reason}),
         fingerprint=fingerprint(rule.id, "version", args),
         args={"reason": reason, **args},

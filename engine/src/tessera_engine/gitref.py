@@ -59,6 +59,26 @@ class GitTreeSource:
         blob = self.repo[entry.id]
         return int(blob.size) if isinstance(blob, pygit2.Blob) else None
 
+    def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
+        relative = self._relative(path)
+        try:
+            tree = self.tree[relative] if relative not in ("", ".") else self.tree
+        except KeyError:
+            return None
+        if not isinstance(tree, pygit2.Tree):
+            return None
+        found: list[str] = []
+        self._walk(tree, Path(path), suffixes, found)
+        return sorted(found)
+
+    def _walk(self, tree: pygit2.Tree, at: Path, suffixes: tuple[str, ...], out: list[str]) -> None:
+        for entry in tree:
+            name = entry.name or ""
+            if isinstance(entry, pygit2.Tree):
+                self._walk(entry, at / name, suffixes, out)
+            elif name.endswith(suffixes):
+                out.append(str(at / name))
+
     def display(self, path: str) -> str:
         try:
             return f"{self.ref}:{self._relative(path)}"

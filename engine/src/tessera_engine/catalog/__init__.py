@@ -37,6 +37,7 @@ class Rule:
     formats: tuple[str, ...] = ()
     peers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # protobuf: the --proto-level values the rule breaks at
 
     @property
     def layer(self) -> str:
@@ -68,6 +69,7 @@ class Rule:
             "message": self.message,
             "why": self.why,
             "peers": {k: list(v) for k, v in self.peers.items()},
+            **({"categories": list(self.categories)} if self.categories else {}),
         }
 
 
@@ -141,11 +143,29 @@ class Catalog:
         return len(self.rules)
 
 
+CATALOG_FILES = ("rules.yaml", "graphql.yaml", "protobuf.yaml", "avro.yaml")
+"""The catalog's parts: the shared rules (OpenAPI, Swagger, JSON Schema, lifecycle), then the
+rules only one native format can produce."""
+
+
 @cache
 def load_catalog() -> Catalog:
-    text = resources.files(__package__).joinpath("rules.yaml").read_text(encoding="utf-8")
-    data: Any = yaml_rs.loads(text, parse_datetime=False)
-    return Catalog(int(data["version"]), [_rule(raw) for raw in data["rules"]])
+    rules: list[Rule] = []
+    version = 0
+    for raw_file in raw_catalog():
+        version = max(version, int(raw_file["version"]))
+        rules.extend(_rule(raw) for raw in raw_file["rules"] or [])
+    return Catalog(version, rules)
+
+
+def raw_catalog() -> list[dict[str, Any]]:
+    """The catalog files as written (those present), before the loader fills in defaults."""
+    found = []
+    for name in CATALOG_FILES:
+        path = resources.files(__package__).joinpath(name)
+        if path.is_file():
+            found.append(yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False))
+    return found
 
 
 def _rule(raw: dict[str, Any]) -> Rule:
@@ -168,4 +188,5 @@ def _rule(raw: dict[str, Any]) -> Rule:
         formats=tuple(raw.get("formats", ())),
         peers={k: tuple(v) for k, v in (raw.get("peers") or {}).items()},
         aliases=tuple(raw.get("aliases", ())),
+        categories=tuple(raw.get("categories", ())),
     )

@@ -50,9 +50,20 @@ class Source(Protocol):
     def display(self, path: str) -> str:
         """How to name ``path`` to the user."""
 
+    def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
+        """The files under the directory ``path`` (recursively, sorted) whose names end in
+        one of ``suffixes``; ``None`` when ``path`` is not a directory."""
+
 
 class FileSource:
     """Files on disk. Paths are shown relative to the working directory when inside it."""
+
+    def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
+        root = Path(path)
+        if not root.is_dir():
+            return None
+        found = (str(p) for p in root.rglob("*") if p.name.endswith(suffixes) and p.is_file())
+        return sorted(found)
 
     def read(self, path: str) -> bytes:
         return Path(path).read_bytes()
@@ -105,6 +116,12 @@ class Document:
 
 def load_document(source: Source, path: str) -> Document:
     """Read and parse one file, enforcing the size and nesting limits."""
+    name, raw = read_source(source, path)
+    return parse_document(path, name, raw)
+
+
+def read_source(source: Source, path: str) -> tuple[str, bytes]:
+    """The display name and bytes of one file, enforcing the size limit."""
     name = source.display(path)
     limit = max_bytes()
     size = source.size(path)
@@ -127,7 +144,13 @@ def load_document(source: Source, path: str) -> Document:
             f"file is {_size(len(raw))}, over the {_size(limit)} limit",
             file=name,
         )
-    return parse_document(path, name, raw)
+    return name, raw
+
+
+def read_text(source: Source, path: str) -> tuple[str, str]:
+    """The display name and UTF-8 text of one file, enforcing the size limit."""
+    name, raw = read_source(source, path)
+    return name, decode(raw, name)
 
 
 def _size(count: int) -> str:
@@ -138,13 +161,13 @@ def _size(count: int) -> str:
 
 
 def parse_document(path: str, name: str, raw: bytes) -> Document:
-    text = _decode(raw, name)
+    text = decode(raw, name)
     syntax = _syntax(path, text)
     data = _parse_json(text, name) if syntax == "json" else _parse_yaml(text, name)
     return Document(path=path, name=name, text=text, data=data, syntax=syntax)
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -1,0 +1,146 @@
+"""Formats with their own parser and model: GraphQL SDL, protobuf modules and Avro schemas.
+
+OpenAPI, Swagger and JSON Schema share one JSON-document framework (``diff``/``checks``). The
+formats here are not JSON documents (or, for Avro, follow their own resolution rules), so each
+brings a loader and a comparator that walks its own model and reports ``Change``s: a rule id
+from the catalog, the position of the element (who reads it), the effect, a natural key and
+the source locations. ``classify`` turns changes into findings exactly as the JSON framework
+does: severity from the rule, effect, position and mode; message from the rule's template;
+fingerprint from the rule, key and arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from ..catalog import Catalog
+from ..documents import Source
+from ..fingerprint import fingerprint
+from ..model import Effect, Finding, Location, Position, Severity
+from ..modes import Mode, severity
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a comparator may need to know about the run."""
+
+    mode: Mode
+    strict: bool  # the content-model policy: strict (Confluent) or lenient (tolerant readers)
+    today: date | None = None
+    proto_level: str = "file"  # protobuf only: file | package | wire_json | wire
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference a comparator found, before classification.
+
+    ``key`` is the element's logical key (natural names, never line numbers): with the rule
+    and ``args`` it makes the fingerprint, so it must not change when the file is reformatted.
+    ``location`` points into the new version (for a removed element, its nearest surviving
+    parent); ``old_location`` into the old one. ``effect`` defaults to the rule's own effect
+    (it must be given for a conditional rule). ``cap`` limits the severity (a protobuf rule
+    outside the chosen ``--proto-level`` is at most safe); ``dangerous`` marks a change the
+    comparator could not decide, which caps a breaking severity at dangerous.
+    """
+
+    rule: str
+    position: Position
+    path: str
+    key: str
+    location: Location | None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    effect: Effect | None = None
+    pointer: str = ""
+    old_location: Location | None = None
+    operations: tuple[str, ...] = ()
+    dangerous: bool = False
+    cap: Severity | None = None
+
+
+class NativeFormat(Protocol):
+    """A format with its own loader and comparator (see the module docstring)."""
+
+    name: str
+    default_mode: Mode
+    default_policy: str  # "strict" or "lenient"
+    suffixes: tuple[str, ...]  # file name endings that identify the format (".graphql")
+
+    def claims(self, source: Source, path: str) -> bool:
+        """Whether ``path`` (a file or a directory) holds this format, when not told."""
+
+    def load(self, source: Source, path: str, settings: Settings) -> Any:
+        """Read and parse one version; raise an ``InputError`` naming file:line on bad input."""
+
+    def display(self, loaded: Any) -> str:
+        """How to name a loaded version in the result (its file or directory)."""
+
+    def compare(self, old: Any, new: Any, settings: Settings) -> Iterable[Change]:
+        """Every change from ``old`` to ``new``."""
+
+
+def native_formats() -> dict[str, NativeFormat]:
+    """The native formats that are installed, by name."""
+    found: dict[str, NativeFormat] = {}
+    for module, attribute in _FORMATS:
+        from importlib import import_module
+
+        try:
+            cls = getattr(import_module(f"{__package__}.{module}"), attribute)
+        except ModuleNotFoundError as err:
+            if err.name and err.name.startswith(f"{__package__}.{module}"):
+                continue  # not built yet
+            raise
+        instance: NativeFormat = cls()
+        found[instance.name] = instance
+    return found
+
+
+_FORMATS = (
+    ("graphql", "GraphQLFormat"),
+    ("protobuf", "ProtobufFormat"),
+    ("avro", "AvroFormat"),
+)
+NATIVE_NAMES = ("graphql", "protobuf", "avro")
+PROTO_LEVELS = ("file", "package", "wire_json", "wire")
+
+
+def classify(changes: Iterable[Change], catalog: Catalog, mode: Mode) -> list[Finding]:
+    """Findings for ``changes``; changes with the same fingerprint merge (positions join)."""
+    merged: dict[str, Finding] = {}
+    for change in changes:
+        rule = catalog[change.rule]
+        effect = change.effect or rule.effect
+        if effect is None:
+            raise ValueError(f"{rule.id} is conditional: the change must choose an effect")
+        level = severity(rule, effect, change.position, mode, dangerous=change.dangerous)
+        if change.cap is not None and level > change.cap:
+            level = change.cap
+        args = dict(change.args)
+        finding = Finding(
+            rule=rule.id,
+            severity=level,
+            position=change.position,
+            effect=effect,
+            path=change.path,
+            pointer=change.pointer,
+            location=change.location,
+            message=rule.render(args),
+            fingerprint=fingerprint(rule.id, change.key, args),
+            args=args,
+            operations=change.operations,
+            old_location=change.old_location,
+        )
+        existing = merged.get(finding.fingerprint)
+        merged[finding.fingerprint] = finding if existing is None else _merge(existing, finding)
+    return list(merged.values())
+
+
+def _merge(a: Finding, b: Finding) -> Finding:
+    from dataclasses import replace
+
+    worse = a if a.severity >= b.severity else b
+    operations = tuple(dict.fromkeys((*a.operations, *b.operations)))
+    return replace(worse, position=a.position.merge(b.position), operations=operations)
