@@ -22,11 +22,12 @@ RESEARCH = "shared/research/performance-baseline.md"
 LINEAR_EXPONENT, MILD_EXPONENT = 1.1, 1.5
 
 
-def render(run: Run) -> str:
+def render(run: Run, native_section: str = "") -> str:
     sections = [
         _header(run),
         _targets(run),
         _main_table(run),
+        native_section,
         _floor_table(run),
         _other_peers(run),
         _breakdown(run),
@@ -445,7 +446,9 @@ def _rerun() -> str:
 ## How to rerun
 
 - `make bench` runs `.venv/bin/python bench/run.py --shared ../shared --write
-  docs/benchmarks.md` (a few minutes; the peer columns come from `bench/peers-openapi.json`).
+  docs/benchmarks.md` (a few minutes; the OpenAPI peer columns come from
+  `bench/peers-openapi.json`; the GraphQL and protobuf peers are timed in the same run, and
+  installed under `/tmp/peers` through `shared/tools/peers.sh` the first time).
 - `.venv/bin/python bench/run.py --peers --write docs/benchmarks.md` also reruns Optic,
   openapi-diff and the other OpenAPI peers through `shared/tools/peers.sh` (installs them from
   npm and PyPI under `/tmp/peers` if missing; 15 minutes or more, since several rows run

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import breakdown
 import machine
+import native
+import native_report
 import peers
 import report
 import scaling
@@ -91,8 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.peers, run.peers_rerun = _peers(args)
     with tempfile.TemporaryDirectory(prefix="tessera-bench-specs-") as tmp:
         _measure_all(run, tessera, _pairs(args.shared), args.only, Path(tmp))
+    native_results = _measure_native(tessera, args, run.runs)
     run.load_average.append(os.getloadavg())
-    text = report.render(run)
+    text = report.render(run, native_report.render(native_results, native.versions()))
     if args.write:
         args.write.write_text(text, encoding="utf-8")
         _log(f"wrote {args.write}")
@@ -162,7 +165,8 @@ def _parser() -> argparse.ArgumentParser:
         default=re.compile("."),
         metavar="REGEX",
         help="run only the measurements whose name matches: the pair names "
-        "(github-rest, stripe, stripe-yaml, kubernetes-swagger), "
+        "(github-rest, stripe, stripe-yaml, kubernetes-swagger, graphql-github, "
+        "graphql-saleor, proto-pubsub, proto-aiplatform, proto-googleads-v22), "
         "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N",
     )
     peer_source = parser.add_mutually_exclusive_group()
@@ -241,6 +245,23 @@ def _measure_all(
     ]
 
 
+def _measure_native(
+    tessera: Path, args: argparse.Namespace, runs: int
+) -> list[native.NativeResult]:
+    chosen = [p for p in native.pairs(args.shared) if args.only.search(p.name)]
+    if not chosen:
+        return []
+    if not (native.prefix() / "node_modules" / ".bin" / "buf").is_file():
+        _log("installing graphql-inspector and buf through shared/tools/peers.sh")
+        native.install_peers(args.shared)
+    return [native.measure_pair(tessera, pair, runs, _logged) for pair in chosen]
+
+
+def _logged(label: str, timing: Timing) -> None:
+    outcome = "" if timing.succeeded else f"  FAILED: {timing.error()}"
+    _log(f"{label}: {timing.median:.3f} s, {timing.peak_kib / 1024:.0f} MiB{outcome}")
+
+
 def _startup(tessera: Path, runs: int) -> list[Floor]:
     python = sys.executable
     cases = (
@@ -291,8 +312,7 @@ def _scale(tessera: Path, spec: scaling.SpecPair, runs: int) -> ScaleResult:
 
 def _timed(label: str, cmd: list[str], runs: int, ok: Sequence[int] = (0,)) -> Timing:
     timing = measure(cmd, runs, ok_codes=ok)
-    outcome = "" if timing.succeeded else f"  FAILED: {timing.error()}"
-    _log(f"{label}: {timing.median:.3f} s, {timing.peak_kib / 1024:.0f} MiB{outcome}")
+    _logged(label, timing)
     return timing
 
 

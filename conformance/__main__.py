@@ -37,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     scores: list[Score] = []
+    methods: list[str] = []
     for name in args.only or RUNNERS:
-        scores.extend(import_module(f"{__package__}.{name}").run(root))
+        runner = import_module(f"{__package__}.{name}")
+        scores.extend(runner.run(root))
+        methods.extend([runner.METHOD] if hasattr(runner, "METHOD") else [])
     ok = True
     for score in scores:
         print(score.line())
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         from .document import write
 
-        write(Path(args.write), scores)
+        write(Path(args.write), scores, methods)
     return 0 if ok else 1
 
 

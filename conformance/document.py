@@ -31,15 +31,18 @@ with `python -m conformance --write docs/conformance.md`.
     JSON Schema keyword) and, for `Request...`/`Response...` checks, on that side of the API.
   - 18 tests diff a file against itself (oasdiff mutates the spec in Go before diffing, which
     the extracted manifest cannot reproduce); they are left out.
-- A **documented deviation** (`conformance/deviations.yaml`) is a case where Tessera disagrees
+{more}
+- A **documented deviation** (`conformance/deviations*.yaml`) is a case where Tessera disagrees
   on purpose. It is shown with its reason below and left out of the target, and the raw
   agreement is printed next to it; a deviation that starts to agree fails the run, so the list
   stays exactly the set of intentional disagreements.
 """
 
 
-def write(path: Path, scores: list[Score]) -> None:
-    lines = [INTRO, f"## Results ({date.today().isoformat()})", ""]
+def write(path: Path, scores: list[Score], methods: list[str]) -> None:
+    """The page; ``methods`` are the Markdown bullets of the native-format runners."""
+    intro = INTRO.replace("{more}\n", "".join(m.strip("\n") + "\n" for m in methods))
+    lines = [intro, f"## Results ({date.today().isoformat()})", ""]
     lines += [
         "| corpus | target | score without documented deviations | raw | deviations |",
         "|---|---|---|---|---|",
