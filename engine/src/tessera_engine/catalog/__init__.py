@@ -160,11 +160,12 @@ def load_catalog() -> Catalog:
 
 def raw_catalog() -> list[dict[str, Any]]:
     """The catalog files as written (those present), before the loader fills in defaults."""
-    found = []
+    found: list[dict[str, Any]] = []
     for name in CATALOG_FILES:
         path = resources.files(__package__).joinpath(name)
         if path.is_file():
-            found.append(yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False))
+            data: Any = yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False)
+            found.append(data)
     return found
 
 

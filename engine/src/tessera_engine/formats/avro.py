@@ -1,0 +1,163 @@
+"""Apache Avro schemas (``.avsc``): loading, and comparison under Avro's schema resolution.
+
+Modes. Avro compatibility is about a reader schema reading data written with a writer schema
+(Avro 1.12 specification, "Schema Resolution"). Tessera maps Confluent's modes onto its
+effect/position model: ``backward`` (the default, as in Confluent's registry) = the new
+schema reads data written with the old one, every element judged as an input; ``forward`` =
+the old schema reads data written with the new one, every element judged as an output;
+``full`` = both; ``*_transitive`` = against every older version given (``tessera diff v1 v2 v3
+--mode backward_transitive``). Mode ``auto`` treats the subject as under ``backward``. Each
+change's effect says which direction it breaks (see ``avro_compare``): narrowing breaks
+backward, widening breaks forward, replacing breaks both.
+
+Logical types. Resolution ignores logical types (the specification and Apache Avro's checkers
+only look at the underlying type), so a logical type added, removed or changed on the same
+underlying type (``timestamp-millis`` -> ``timestamp-micros``) reads fine but changes what the
+values mean: it is reported as *dangerous*, never breaking. The exception is ``decimal``: the
+specification says two decimals match only when precision and scale match, so changing either
+breaks (Apache Avro's checkers do not enforce this; a documented deviation of the conformance
+pairs).
+
+Files. A path is one ``.avsc`` file (any name when ``--format avro`` is given) or a directory:
+every ``.avsc`` file under it is one schema, and a file may refer to named types defined in
+other files of the directory, in any order (files are parsed in the order their references
+allow; a cycle of references between files is an error). Versions of a directory are paired
+by relative file path. Aliases written without a dot are relative to the type's namespace,
+as the specification says.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from ..documents import Document, Source, parse_document
+from ..documents.loader import read_source
+from ..errors import FormatError, LimitError
+from ..model import Effect, Position
+from ..modes import Mode, effective_position
+from .avro_compare import BOTH, Comparer, Where
+from .avro_model import AvroVersion, Named, TopLevel
+from .avro_parse import SchemaParser, UnknownTypeError
+from .native import Change, Settings
+
+_RECURSION_LIMIT = 20_000
+
+
+class AvroFormat:
+    name = "avro"
+    default_mode = Mode.BACKWARD
+    default_policy = "strict"
+    suffixes = (".avsc",)
+
+    def claims(self, source: Source, path: str) -> bool:
+        if path.lower().endswith(self.suffixes):
+            return True
+        files = source.files(path, self.suffixes)
+        return bool(files)
+
+    def load(self, source: Source, path: str, settings: Settings) -> AvroVersion:
+        files = source.files(path, self.suffixes)
+        with _deep_recursion(source.display(path)):
+            if files is None:
+                document = _document(source, path)
+                schema = SchemaParser(document, {}).parse_root()
+                return AvroVersion(document.name, [TopLevel("", schema)])
+            if not files:
+                raise FormatError("no .avsc files in this directory", file=source.display(path))
+            return _load_directory(source, path, files)
+
+    def display(self, loaded: Any) -> str:
+        assert isinstance(loaded, AvroVersion)
+        return loaded.display
+
+    def compare(self, old: Any, new: Any, settings: Settings) -> list[Change]:
+        assert isinstance(old, AvroVersion) and isinstance(new, AvroVersion)
+        position = effective_position(settings.mode, Position.INPUT)
+        comparer = Comparer(position)
+        with _deep_recursion(new.display):
+            if not (old.is_directory or new.is_directory):
+                a, b = old.schemas[0].schema, new.schemas[0].schema
+                comparer.schema(a, b, Where(_root_path(b, "schema"), b.site, a.site), BOTH)
+                return comparer.changes
+            olds = {top.key: top.schema for top in old.schemas}
+            for top in new.schemas:
+                b = top.schema
+                a_or_none = olds.pop(top.key, None)
+                if a_or_none is None:
+                    where = Where(_root_path(b, top.key), b.site, b.site)
+                    args = {"file": top.key}
+                    comparer.emit("schema.avro-schema.added", where, args, effect=Effect.EXTENSION)
+                    continue
+                where = Where(_root_path(b, top.key), b.site, a_or_none.site)
+                comparer.schema(a_or_none, b, where, BOTH)
+            for key, a in olds.items():
+                comparer.changes.append(
+                    Change(
+                        rule="schema.avro-schema.removed",
+                        position=position,
+                        path=_root_path(a, key),
+                        key=key,
+                        location=None,
+                        args={"file": key},
+                        old_location=a.site.location(),
+                    )
+                )
+        return comparer.changes
+
+
+def _root_path(schema: Any, fallback: str) -> str:
+    return schema.fullname if isinstance(schema, Named) else fallback
+
+
+def _document(source: Source, path: str) -> Document:
+    """The file parsed as JSON (whatever its suffix: ``.avsc`` is JSON)."""
+    name, raw = read_source(source, path)
+    return replace(parse_document(f"{path}.json", name, raw), path=path)
+
+
+def _load_directory(source: Source, root: str, files: list[str]) -> AvroVersion:
+    """Every file of a directory, each parsed once the named types it refers to exist."""
+    documents = [_document(source, path) for path in files]
+    names: dict[str, Named] = {}
+    parsed: dict[int, TopLevel] = {}
+    waiting = list(range(len(documents)))
+    while waiting:
+        blocked: list[tuple[int, UnknownTypeError]] = []
+        for index in waiting:
+            attempt = dict(names)
+            try:
+                schema = SchemaParser(documents[index], attempt).parse_root()
+            except UnknownTypeError as err:
+                blocked.append((index, err))
+                continue
+            names.update(attempt)
+            parsed[index] = TopLevel(_relative(root, files[index]), schema)
+        if len(blocked) == len(waiting):
+            raise blocked[0][1]
+        waiting = [index for index, _ in blocked]
+    schemas = [parsed[i] for i in sorted(parsed)]
+    return AvroVersion(source.display(root), schemas, is_directory=True)
+
+
+def _relative(root: str, path: str) -> str:
+    import os.path
+
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+@contextmanager
+def _deep_recursion(name: str) -> Iterator[None]:
+    """Deeply nested schemas recurse: raise the limit while working, and turn an overflow
+    into a one-line error."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        yield
+    except RecursionError:
+        raise LimitError("the schema is nested too deeply", file=name) from None
+    finally:
+        sys.setrecursionlimit(limit)

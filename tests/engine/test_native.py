@@ -1,0 +1,83 @@
+"""The native-format plumbing (``formats/native.py``): changes become findings the way the JSON
+framework makes them (severity by rule, effect, position and mode; caps; merged positions;
+stable fingerprints), and the engine's protobuf-level and format checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tessera_engine import DiffOptions, Effect, Location, Mode, Position, Severity, UsageError
+from tessera_engine import diff as run_diff
+from tessera_engine.catalog import load_catalog
+from tessera_engine.formats.native import Change, classify
+
+CATALOG = load_catalog()
+HERE = Location("new.txt", 3, 5)
+
+
+def change(**overrides: object) -> Change:
+    values: dict[str, object] = {
+        "rule": "schema.enum.value-removed",
+        "position": Position.INPUT,
+        "path": "E.B",
+        "key": "E",
+        "location": HERE,
+        "args": {"value": "B"},
+    }
+    values.update(overrides)
+    return Change(**values)  # type: ignore[arg-type]
+
+
+def test_severity_follows_rule_effect_position_and_mode() -> None:
+    (on_input,) = classify([change()], CATALOG, Mode.AUTO)
+    (on_output,) = classify([change(position=Position.OUTPUT)], CATALOG, Mode.AUTO)
+    (forward,) = classify([change()], CATALOG, Mode.FORWARD)
+    assert on_input.severity is Severity.BREAKING
+    assert on_output.severity < Severity.BREAKING
+    assert forward.severity == on_output.severity  # forward judges everything as an output
+    assert on_input.message and "B" in on_input.message
+    assert on_input.location == HERE
+
+
+def test_cap_limits_the_severity() -> None:
+    (capped,) = classify([change(cap=Severity.SAFE)], CATALOG, Mode.AUTO)
+    assert capped.severity is Severity.SAFE
+
+
+def test_dangerous_caps_breaking_at_dangerous() -> None:
+    (undecided,) = classify([change(dangerous=True)], CATALOG, Mode.AUTO)
+    assert undecided.severity is Severity.DANGEROUS
+
+
+def test_the_same_change_twice_merges_into_both_positions() -> None:
+    findings = classify(
+        [change(), change(position=Position.OUTPUT, operations=("Query.x",))], CATALOG, Mode.AUTO
+    )
+    assert len(findings) == 1
+    assert findings[0].position is Position.BOTH
+    assert findings[0].severity is Severity.BREAKING
+    assert findings[0].operations == ("Query.x",)
+
+
+def test_fingerprint_ignores_locations_but_not_keys() -> None:
+    (a,) = classify([change()], CATALOG, Mode.AUTO)
+    (moved,) = classify([change(location=Location("new.txt", 90, 1))], CATALOG, Mode.AUTO)
+    (other,) = classify([change(key="F")], CATALOG, Mode.AUTO)
+    assert a.fingerprint == moved.fingerprint
+    assert a.fingerprint != other.fingerprint
+
+
+def test_a_conditional_rule_needs_an_effect() -> None:
+    conditional = next(rule for rule in CATALOG if rule.effect is None)
+    with pytest.raises(ValueError, match="conditional"):
+        classify([change(rule=conditional.id)], CATALOG, Mode.AUTO)
+    (chosen,) = classify(
+        [change(rule=conditional.id, effect=conditional.effects[0])], CATALOG, Mode.AUTO
+    )
+    assert chosen.effect is conditional.effects[0]
+    assert isinstance(chosen.effect, Effect)
+
+
+def test_unknown_protobuf_level_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="protobuf level"):
+        run_diff("old.proto", "new.proto", DiffOptions(format="protobuf", proto_level="bytes"))
