@@ -247,8 +247,6 @@ def test_ref_to_itself(work: Path) -> None:
 
 GRAPHQL = "type Query {\n  pets: [Pet!]!\n}\n\ntype Pet {\n  name: String\n}\n"
 WRONG_FORMAT = {
-    "graphql sdl": ("schema.graphql", GRAPHQL),
-    "graphql sdl on one line": ("schema.graphql", "type Query { pets: [Pet] }\n"),
     "yaml list": ("list.yaml", "- openapi\n- 3.0.3\n"),
     "json array": ("list.json", '[{"openapi": "3.0.3"}]\n'),
     "yaml scalar": ("scalar.yaml", "just some text\n"),
@@ -269,6 +267,19 @@ def test_wrong_format(work: Path, case: str, forced: bool) -> None:
     write(work / name, text)
     options = ["--format", "openapi"] if forced else []
     refused(cli("diff", "good.yaml", name, *options), name)
+
+
+@pytest.mark.parametrize("text", [GRAPHQL, "type Query { pets: [Pet] }\n"], ids=["sdl", "one-line"])
+def test_graphql_sdl_is_not_openapi(work: Path, text: str) -> None:
+    write(work / "schema.graphql", text)
+    refused(cli("diff", "good.yaml", "schema.graphql", "--format", "openapi"), "schema.graphql")
+
+
+def test_mixed_formats_name_the_version_of_the_other_format(work: Path) -> None:
+    """A .graphql new version makes the pair GraphQL: the OpenAPI old version is the bad one."""
+    write(work / "schema.graphql", GRAPHQL)
+    message = refused(cli("diff", "good.yaml", "schema.graphql"), "good.yaml", 1)
+    assert "Syntax Error" in message
 
 
 # -- encoding and files ---------------------------------------------------------------------

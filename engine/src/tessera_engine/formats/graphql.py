@@ -1,0 +1,110 @@
+"""GraphQL: SDL files (one file, or a directory of ``.graphql``/``.graphqls``/``.gql`` files
+merged into one schema) and introspection results (JSON), compared element by element.
+
+Reading SDL goes through the fast reader in ``graphql_sdl`` (graphql-core's parser is far too
+slow for million-byte schemas); graphql-core is used only to word syntax errors exactly and to
+read and validate introspection results. See ``graphql_compare`` for what is reported, and
+``graphql_positions`` for how inputs and outputs are told apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..documents import Source
+from ..documents.loader import read_text
+from ..errors import FormatError, LoadError
+from ..modes import Mode
+from .graphql_build import build, sdl_position
+from .graphql_compare import compare
+from .graphql_model import Schema, SourceFile
+from .graphql_sdl import Document, SdlDuplicateError, SdlSyntaxError, read, token_offsets
+from .native import Change, Settings
+
+SDL_SUFFIXES = (".graphql", ".graphqls", ".gql")
+
+
+class GraphQLFormat:
+    name = "graphql"
+    default_mode = Mode.AUTO
+    default_policy = "lenient"
+    suffixes = SDL_SUFFIXES
+
+    def claims(self, source: Source, path: str) -> bool:
+        lower = path.lower()
+        if lower.endswith(SDL_SUFFIXES):
+            return True
+        if lower.endswith(".json"):
+            try:
+                head = source.read(path)[:4096]
+            except OSError:
+                return False
+            return b'"__schema"' in head
+        files = source.files(path, SDL_SUFFIXES)
+        return bool(files)
+
+    def load(self, source: Source, path: str, settings: Settings) -> Schema:
+        files = source.files(path, SDL_SUFFIXES)
+        if files is None:
+            name, text = read_text(source, path)
+            if path.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["):
+                from .graphql_introspection import read_introspection
+
+                return read_introspection(name, text)
+            return read_sdl(name, [(name, text)])
+        if not files:
+            raise LoadError(
+                f"no {', '.join(SDL_SUFFIXES)} files in this directory", file=source.display(path)
+            )
+        return read_sdl(source.display(path), [read_text(source, file) for file in files])
+
+    def display(self, loaded: Schema) -> str:
+        return loaded.name
+
+    def compare(self, old: Schema, new: Schema, settings: Settings) -> Iterable[Change]:
+        return compare(old, new)
+
+
+def read_sdl(name: str, texts: list[tuple[str, str]]) -> Schema:
+    """One schema from SDL texts (display name, text)."""
+    sources: list[SourceFile] = []
+    documents: list[Document] = []
+    for index, (file, text) in enumerate(texts):
+        sources.append(SourceFile(file, sdl_position(text)))
+        try:
+            documents.append(read(text, index))
+        except SdlSyntaxError as err:
+            raise _syntax_error(file, text, err) from None
+        except SdlDuplicateError as err:
+            line, column = sources[index].position(err.index)
+            raise FormatError(err.message, file=file, line=line, column=column) from None
+    return build(name, sources, documents)
+
+
+def _syntax_error(file: str, text: str, err: SdlSyntaxError) -> FormatError:
+    """graphql-core's wording of the error; ours when graphql-core accepts the text (it
+    parses executable definitions, which a schema may not hold)."""
+    from graphql import GraphQLError, Source, parse
+
+    try:
+        parse(Source(text, file), no_location=True)
+    except GraphQLError as error:
+        where = error.locations[0] if error.locations else None
+        return FormatError(
+            error.message,
+            file=file,
+            line=where.line if where else None,
+            column=where.column if where else None,
+        )
+    offsets = token_offsets(text)
+    offset = offsets[err.index] if err.index < len(offsets) else len(text)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    token = text[offset : offset + 20].split(maxsplit=1)[0] if offset < len(text) else "end of file"
+    return FormatError(
+        f"Syntax Error: Expected {err.expected}, found {token!r} (a schema holds only "
+        "type system definitions).",
+        file=file,
+        line=line,
+        column=column,
+    )
