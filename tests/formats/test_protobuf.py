@@ -1,0 +1,90 @@
+"""The protobuf format: compiling modules, locations, levels and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tessera_engine import DiffOptions, InputError, diff
+from tessera_engine.cli import main
+
+HEADER = 'syntax = "proto3";\npackage shop.v1;\n'
+SERVICE = (
+    "message Req {\n  string id = 1;\n  string name = 2;\n}\n"
+    "message Resp {\n  string id = 1;\n}\n"
+    "service Shop {\n  rpc Get(Req) returns (Resp);\n}\n"
+)
+
+
+def _module(root: Path, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return str(root)
+
+
+def test_module_with_imports_and_well_known_types(tmp_path: Path) -> None:
+    common = HEADER + 'import "google/protobuf/timestamp.proto";\n'
+    common += "message When {\n  google.protobuf.Timestamp at = 1;\n}\n"
+    shop = HEADER + 'import "shop/v1/common.proto";\n' + SERVICE
+    old = _module(tmp_path / "old", {"shop/v1/common.proto": common, "shop/v1/shop.proto": shop})
+    new_shop = shop.replace("  string name = 2;\n", "")
+    new = _module(
+        tmp_path / "new", {"shop/v1/common.proto": common, "shop/v1/shop.proto": new_shop}
+    )
+    result = diff(old, new, DiffOptions(format="protobuf"))
+    [deleted] = [f for f in result.findings if f.rule == "schema.proto-field.deleted"]
+    assert deleted.position.value == "input"
+    assert deleted.location is not None and deleted.location.line == 4  # message Req, new file
+    assert deleted.location.file.endswith("shop/v1/shop.proto")
+    assert deleted.old_location is not None and deleted.old_location.line == 6
+    assert result.breaking
+
+
+def test_level_caps_rules_outside_it(tmp_path: Path) -> None:
+    old = _module(tmp_path / "old", {"a.proto": HEADER + SERVICE})
+    new = _module(tmp_path / "new", {"a.proto": HEADER + SERVICE.replace("name = 2", "title = 2")})
+    assert diff(old, new, DiffOptions(format="protobuf")).breaking
+    wire = diff(old, new, DiffOptions(format="protobuf", proto_level="wire"))
+    [renamed] = [f for f in wire.findings if f.rule == "schema.proto-field.renamed"]
+    assert renamed.severity.value == "safe" and not wire.breaking
+
+
+def test_detected_without_format_and_single_file(tmp_path: Path) -> None:
+    old = _module(tmp_path / "old", {"a.proto": HEADER + SERVICE})
+    new = _module(
+        tmp_path / "new", {"a.proto": HEADER + SERVICE.replace("Resp);", "stream Resp);")}
+    )
+    result = diff(f"{old}/a.proto", f"{new}/a.proto")
+    assert result.format == "protobuf"
+    assert [f.rule for f in result.findings if f.severity.value == "breaking"] == [
+        "api.rpc.streaming-changed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"a.proto": HEADER + "message A {\n  Missing m = 1;\n}\n"}, 'a.proto:4:3: "Missing"'),
+        ({"a.proto": HEADER + 'import "nope.proto";\n'}, 'a.proto:3:1: Import "nope.proto"'),
+        ({"readme.txt": "no protos"}, "no .proto files in this directory"),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path: Path, files: dict[str, str], message: str) -> None:
+    good = _module(tmp_path / "good", {"a.proto": HEADER + SERVICE})
+    bad = _module(tmp_path / "bad", files)
+    with pytest.raises(InputError) as raised:
+        diff(good, bad, DiffOptions(format="protobuf"))
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_cli_exit_code_2_for_a_missing_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _module(tmp_path / "good", {"a.proto": HEADER + SERVICE})
+    code = main(["diff", good, str(tmp_path / "nothere"), "--format", "protobuf"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "file not found" in err and "Traceback" not in err
