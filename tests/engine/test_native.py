@@ -4,12 +4,24 @@ stable fingerprints), and the engine's protobuf-level and format checks."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tessera_engine import DiffOptions, Effect, Location, Mode, Position, Severity, UsageError
 from tessera_engine import diff as run_diff
 from tessera_engine.catalog import load_catalog
-from tessera_engine.formats.native import Change, classify
+from tessera_engine.documents import FileSource
+from tessera_engine.formats.native import (
+    NATIVE_FORMATS,
+    NATIVE_NAMES,
+    Change,
+    classify,
+    detect_native,
+    native_format,
+)
 
 CATALOG = load_catalog()
 HERE = Location("new.txt", 3, 5)
@@ -81,3 +93,44 @@ def test_a_conditional_rule_needs_an_effect() -> None:
 def test_unknown_protobuf_level_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="protobuf level"):
         run_diff("old.proto", "new.proto", DiffOptions(format="protobuf", proto_level="bytes"))
+
+
+@pytest.mark.parametrize("name", NATIVE_NAMES)
+def test_format_table_matches_the_classes(name: str) -> None:
+    fmt = native_format(name)
+    assert fmt.name == name
+    assert fmt.suffixes == NATIVE_FORMATS[name][2]
+
+
+@pytest.mark.parametrize(
+    ("files", "path", "expected"),
+    [
+        ({"s.graphql": "type Query { a: Int }"}, "s.graphql", "graphql"),
+        ({"s.GQL": "type Query { a: Int }"}, "s.GQL", "graphql"),
+        ({"i.json": '{"data": {"__schema": {}}}'}, "i.json", "graphql"),
+        ({"o.json": '{"openapi": "3.0.3"}'}, "o.json", None),
+        ({"a.avsc": '"int"'}, "a.avsc", "avro"),
+        ({"m/x.proto": 'syntax = "proto3";'}, "m", "protobuf"),
+        ({"m/a/b.avsc": '"int"'}, "m", "avro"),
+        ({"o.yaml": "openapi: 3.0.3"}, "o.yaml", None),
+        ({"empty/readme.txt": ""}, "empty", None),
+    ],
+)
+def test_detection_by_path(
+    tmp_path: Path, files: dict[str, str], path: str, expected: str | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert detect_native(FileSource(), str(tmp_path / path)) == expected
+
+
+def test_recognising_a_path_imports_no_format() -> None:
+    code = (
+        "import sys; from tessera_engine.formats.native import detect_native; "
+        "from tessera_engine.documents import FileSource; detect_native(FileSource(), 'x.yaml'); "
+        "print(sorted(m for m in sys.modules if m.startswith('tessera_engine.formats.') "
+        "and m.split('.')[-1].split('_')[0] in ('graphql', 'protobuf', 'avro')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -30,7 +30,8 @@ from .formats.native import (
     NativeFormat,
     Settings,
     classify,
-    native_formats,
+    detect_native,
+    native_format,
 )
 from .model import Bump, DiffResult, Effect, Finding, Location, Position, Severity
 from .modes import Mode, bump, effective_position
@@ -172,15 +173,8 @@ def _result(
 
 def _native_format(name: str | None, source: Source, new: str) -> NativeFormat | None:
     """The native format to use, when the contract is one (told, or recognised by its path)."""
-    formats = native_formats()
-    if name is not None:
-        if name in NATIVE_NAMES and name not in formats:
-            raise UsageError(f"the {name} format is not available in this build")
-        return formats.get(name)
-    for native in formats.values():
-        if native.claims(source, new):
-            return native
-    return None
+    chosen = name if name is not None else detect_native(source, new)
+    return native_format(chosen) if chosen in NATIVE_NAMES else None
 
 
 def _diff_native(

@@ -53,12 +53,6 @@ class AvroFormat:
     default_policy = "strict"
     suffixes = (".avsc",)
 
-    def claims(self, source: Source, path: str) -> bool:
-        if path.lower().endswith(self.suffixes):
-            return True
-        files = source.files(path, self.suffixes)
-        return bool(files)
-
     def load(self, source: Source, path: str, settings: Settings) -> AvroVersion:
         files = source.files(path, self.suffixes)
         with _deep_recursion(source.display(path)):

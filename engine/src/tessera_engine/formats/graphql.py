@@ -30,19 +30,6 @@ class GraphQLFormat:
     default_policy = "lenient"
     suffixes = SDL_SUFFIXES
 
-    def claims(self, source: Source, path: str) -> bool:
-        lower = path.lower()
-        if lower.endswith(SDL_SUFFIXES):
-            return True
-        if lower.endswith(".json"):
-            try:
-                head = source.read(path)[:4096]
-            except OSError:
-                return False
-            return b'"__schema"' in head
-        files = source.files(path, SDL_SUFFIXES)
-        return bool(files)
-
     def load(self, source: Source, path: str, settings: Settings) -> Schema:
         files = source.files(path, SDL_SUFFIXES)
         if files is None:

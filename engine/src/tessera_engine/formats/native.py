@@ -68,9 +68,6 @@ class NativeFormat(Protocol):
     default_policy: str  # "strict" or "lenient"
     suffixes: tuple[str, ...]  # file name endings that identify the format (".graphql")
 
-    def claims(self, source: Source, path: str) -> bool:
-        """Whether ``path`` (a file or a directory) holds this format, when not told."""
-
     def load(self, source: Source, path: str, settings: Settings) -> Any:
         """Read and parse one version; raise an ``InputError`` naming file:line on bad input."""
 
@@ -81,30 +78,44 @@ class NativeFormat(Protocol):
         """Every change from ``old`` to ``new``."""
 
 
-def native_formats() -> dict[str, NativeFormat]:
-    """The native formats that are installed, by name."""
-    found: dict[str, NativeFormat] = {}
-    for module, attribute in _FORMATS:
-        from importlib import import_module
-
-        try:
-            cls = getattr(import_module(f"{__package__}.{module}"), attribute)
-        except ModuleNotFoundError as err:
-            if err.name and err.name.startswith(f"{__package__}.{module}"):
-                continue  # not built yet
-            raise
-        instance: NativeFormat = cls()
-        found[instance.name] = instance
-    return found
-
-
-_FORMATS = (
-    ("graphql", "GraphQLFormat"),
-    ("protobuf", "ProtobufFormat"),
-    ("avro", "AvroFormat"),
-)
-NATIVE_NAMES = ("graphql", "protobuf", "avro")
+NATIVE_FORMATS = {
+    "graphql": ("graphql", "GraphQLFormat", (".graphql", ".graphqls", ".gql")),
+    "protobuf": ("protobuf", "ProtobufFormat", (".proto",)),
+    "avro": ("avro", "AvroFormat", (".avsc",)),
+}
+"""name -> (module in this package, class, the file name endings that identify it). Kept
+here, not only on the classes, so recognising a path imports no format's code."""
+NATIVE_NAMES = tuple(NATIVE_FORMATS)
 PROTO_LEVELS = ("file", "package", "wire_json", "wire")
+
+
+def native_format(name: str) -> NativeFormat:
+    """The native format called ``name`` (its module is imported now)."""
+    from importlib import import_module
+
+    module, attribute, _ = NATIVE_FORMATS[name]
+    cls = getattr(import_module(f"{__package__}.{module}"), attribute)
+    instance: NativeFormat = cls()
+    return instance
+
+
+def detect_native(source: Source, path: str) -> str | None:
+    """The native format ``path`` holds, if it is one: a file by its name (a ``.json`` file
+    by an introspection result's ``__schema`` near its start), a directory by the files in it."""
+    lower = path.lower()
+    for name, (_, _, suffixes) in NATIVE_FORMATS.items():
+        if lower.endswith(suffixes):
+            return name
+    if lower.endswith(".json"):
+        try:
+            head = source.read(path)[:4096]
+        except OSError:
+            return None
+        return "graphql" if b'"__schema"' in head else None
+    for name, (_, _, suffixes) in NATIVE_FORMATS.items():
+        if source.files(path, suffixes):
+            return name
+    return None
 
 
 def classify(changes: Iterable[Change], catalog: Catalog, mode: Mode) -> list[Finding]:

@@ -40,12 +40,6 @@ class ProtobufFormat:
     default_policy = "strict"
     suffixes = SUFFIXES
 
-    def claims(self, source: Source, path: str) -> bool:
-        if path.endswith(SUFFIXES):
-            return True
-        listed = source.files(path, SUFFIXES)
-        return bool(listed)
-
     def load(self, source: Source, path: str, settings: Settings) -> ProtoVersion:
         return ProtoVersion(start(source, path))
 
