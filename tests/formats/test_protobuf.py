@@ -88,3 +88,41 @@ def test_cli_exit_code_2_for_a_missing_path(
     assert code == 2
     err = capsys.readouterr().err
     assert "file not found" in err and "Traceback" not in err
+
+
+def test_against_a_git_ref_compiles_the_committed_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--against HEAD``: the old module is read from git (written out for protoc), imports
+    between its files included; locations point at the working tree and at the ref."""
+    import io
+    import json
+
+    import pygit2
+
+    root = tmp_path / "repo"
+    common = HEADER + "message Item {\n  string id = 1;\n  repeated string tags = 2;\n}\n"
+    shop = HEADER + 'import "shop/v1/common.proto";\n' + SERVICE
+    shop = shop.replace("  string name = 2;\n", "  string name = 2;\n  Item item = 3;\n")
+    _module(root / "proto", {"shop/v1/common.proto": common, "shop/v1/shop.proto": shop})
+    git = pygit2.init_repository(str(root), bare=False)
+    git.index.add_all()
+    git.index.write()
+    signature = pygit2.Signature("Tessera Tests", "tests@example.com", 1_700_000_000, 0)
+    git.create_commit("HEAD", signature, signature, "v1", git.index.write_tree(), [])
+    # the working tree: Item.tags becomes a single string (a request input, narrowed)
+    changed = common.replace("repeated string tags = 2;", "string tags = 2;")
+    (root / "proto/shop/v1/common.proto").write_text(changed, encoding="utf-8")
+    monkeypatch.chdir(root)
+    out = io.StringIO()
+    code = main(
+        ["diff", "--against", "HEAD", "proto", "--format", "protobuf", "--output", "json"],
+        stdout=out,
+    )
+    assert code == 1
+    data = json.loads(out.getvalue())
+    [finding] = [f for f in data["findings"] if f["severity"] == "breaking"]
+    assert finding["rule"] == "schema.proto-field.repetition-changed"
+    assert finding["position"] == "input"
+    assert finding["location"]["file"].endswith("proto/shop/v1/common.proto")
+    assert finding["location"]["line"] == 5

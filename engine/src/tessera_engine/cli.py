@@ -88,14 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mode,
         metavar="MODE",
         help="compatibility mode: auto (per position: inputs backward, outputs "
-        "forward; the default for APIs), backward (the default for JSON "
-        "Schema), forward, full, none, or *_transitive",
+        "forward; the default for OpenAPI, Swagger, GraphQL and protobuf), backward (the "
+        "default for JSON Schema and Avro), forward, full, none, or *_transitive",
     )
     diff.add_argument(
         "--policy",
         choices=("strict", "lenient"),
         help="content-model policy: strict (Confluent's STRICT, the default for "
-        "JSON Schema) or lenient (tolerant readers, the default for APIs)",
+        "JSON Schema) or lenient (tolerant readers, the default for APIs); see "
+        "docs/formats.md for each format's default",
     )
     diff.add_argument(
         "--fail-on",

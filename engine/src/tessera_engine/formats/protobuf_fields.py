@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Location, Position
+from ..model import Effect, Location, Position
 from .protobuf_compare import Context
 from .protobuf_defaults import field_default, same_default
 from .protobuf_model import (
@@ -27,6 +27,9 @@ from .protobuf_types import (
     CARDINALITY_WIRE,
     CARDINALITY_WIRE_JSON,
     CARDINALITY_WORDS,
+    ENUM_INTEGERS,
+    LENGTH_DELIMITED,
+    REPETITIONS,
     WIRE_GROUPS,
     WIRE_JSON_GROUPS,
     cardinality,
@@ -56,6 +59,9 @@ def deleted(
         rules.append("schema.proto-field.number-released")
     if not name_kept:
         rules.append("schema.proto-field.name-released")
+    oneof = _oneof_left(old, new, field)
+    if oneof is not None:
+        rules.append("schema.proto-oneof.member-deleted")
     rules.append("schema.proto-field.deleted")
     ctx.emit(
         rules,
@@ -63,10 +69,29 @@ def deleted(
         path=f"{new.full_name}.{field.name}",
         key=f"field:{new.full_name}:{field.number}",
         location=new.location(),
-        args={"field": field.name, "number": field.number, "message": new.full_name},
+        args={
+            "field": field.name,
+            "number": field.number,
+            "message": new.full_name,
+            **({"oneof": oneof} if oneof is not None else {}),
+        },
         old_location=old.file.at(old_path),
         every=True,
     )
+
+
+def _oneof_left(old: Element, new: Element, field: Any) -> str | None:
+    """The oneof a deleted field was a member of, when that oneof lives on (under its name,
+    or through another of its members): data that chose the field now reads as a oneof with
+    no member set. A oneof deleted with all its members is ``None``: nobody reads it."""
+    name = real_oneof(field, old)
+    if name is None:
+        return None
+    members = {f.number for f in old.proto.field if real_oneof(f, old) == name}
+    survives = any(f.number in members for f in new.proto.field)
+    if not survives and name not in {o.name for o in new.proto.oneof_decl}:
+        return None
+    return name
 
 
 def added(
@@ -109,7 +134,9 @@ def field_pair(
         path = map_field_path(holder)  # a map's key or value: shown at the map field
     here = pfile.at(path)
 
-    def emit(rules: str | list[str], at: Location, **args: Any) -> None:
+    def emit(
+        rules: str | list[str], at: Location, effect: Effect | None = None, **args: Any
+    ) -> None:
         ctx.emit(
             rules,
             position=position,
@@ -117,6 +144,7 @@ def field_pair(
             key=key,
             location=at,
             args={"field": new.name, "number": new.number, **args},
+            effect=effect,
         )
 
     old_name = old.name if not old.extendee else old_parent_name(old_parent, old)
@@ -224,6 +252,8 @@ def _type_rules(ctx: Context, before: str, after: str, old: Any, new: Any) -> li
             if shape is not None:
                 return ["schema.proto-field.type-changed-" + shape]
         return ["schema.proto-field.type-changed"]
+    if _integer_and_open_enum(ctx, before, after, old, new):
+        return ["schema.proto-field.type-changed-wire-compatible"]
     if WIRE_GROUPS[before] != WIRE_GROUPS[after] and (before, after) != ("string", "bytes"):
         return ["schema.proto-field.type-changed"]
     if WIRE_JSON_GROUPS[before] != WIRE_JSON_GROUPS[after]:
@@ -231,18 +261,32 @@ def _type_rules(ctx: Context, before: str, after: str, old: Any, new: Any) -> li
     return ["schema.proto-field.type-changed-json-compatible"]
 
 
+def _integer_and_open_enum(ctx: Context, before: str, after: str, old: Any, new: Any) -> bool:
+    """An integer became an open enum or the reverse: the wire carries the same varint, and
+    an open enum keeps numbers it does not name (a closed one sets them aside as unknown
+    fields, so the field reads as unset)."""
+    if before == "enum" and after in ENUM_INTEGERS:
+        enum = ctx.old.imported_enums.get(old.type_name.lstrip("."))
+    elif after == "enum" and before in ENUM_INTEGERS:
+        enum = ctx.new.imported_enums.get(new.type_name.lstrip("."))
+    else:
+        return False
+    return enum is not None and enum.features.get("enum_type") == "OPEN"
+
+
 def _same_shape(
     ctx: Context, old_name: str, new_name: str, seen: set[tuple[str, str]]
 ) -> str | None:
-    """A message replaced by another with the same field numbers, kinds and cardinalities
-    (the wire carries no message names): "json-compatible" when the field names agree too,
-    "wire-compatible" when only the numbers do, None when the encodings differ."""
+    """A message replaced by one of the same name in another package (or scope) with the
+    same field numbers, kinds and cardinalities: "json-compatible" when the field names agree
+    too, "wire-compatible" when only the numbers do, None when the encodings differ or the
+    message has another name (then it is another type, as buf and Confluent judge it)."""
     if (old_name, new_name) in seen:
         return "json-compatible"
     seen.add((old_name, new_name))
     old = ctx.old.imported_messages.get(old_name.lstrip("."))
     new = ctx.new.imported_messages.get(new_name.lstrip("."))
-    if old is None or new is None:
+    if old is None or new is None or old.nested_name != new.nested_name:
         return None
     old_fields = {f.number: f for f in old.proto.field}
     new_fields = {f.number: f for f in new.proto.field}
@@ -297,13 +341,19 @@ def _cardinality(
     after = cardinality(new, new_parent, new_features, ctx.new)
     if before == after:
         return
+    words = {"old": CARDINALITY_WORDS[before], "new": CARDINALITY_WORDS[after]}
+    kinds = {kind(old, old_features), kind(new, new_features)}
+    if kinds <= LENGTH_DELIMITED and {before, after} in REPETITIONS:
+        effect = Effect.WIDEN if after == "repeated" else Effect.NARROW
+        emit("schema.proto-field.repetition-changed", here, effect=effect, **words)
+        return
     if CARDINALITY_WIRE[before] != CARDINALITY_WIRE[after]:
         rule = "schema.proto-field.cardinality-changed"
     elif CARDINALITY_WIRE_JSON[before] != CARDINALITY_WIRE_JSON[after]:
         rule = "schema.proto-field.cardinality-changed-wire-compatible"
     else:
         rule = "schema.proto-field.presence-changed"
-    emit(rule, here, old=CARDINALITY_WORDS[before], new=CARDINALITY_WORDS[after])
+    emit(rule, here, **words)
 
 
 def _default(
@@ -361,7 +411,7 @@ def _codegen(
                 (*path, FIELD_OPTIONS, FIELD_FEATURES, 1001, 2),
                 path,
             )
-            emit(rule, at, option="Java UTF-8 validation", old=before, new=after)
+            emit("meta.proto-field.java-string-check-changed", at, old=before, new=after)
     if before_kind == "string" and after_kind == "string":
         before, after = old_features.get("utf8_validation"), new_features.get("utf8_validation")
         if before != after:
@@ -386,9 +436,15 @@ def _cpp_string_type(field: Any, features: Features) -> str:
 
 
 def _java_utf8(field: Any, features: Features, pfile: Any) -> str:
-    if pfile.syntax != "editions":
-        return "VERIFY" if pfile.proto.options.java_string_check_utf8 else "DEFAULT"
-    return features.get("java_utf8_validation")
+    """Whether generated Java checks UTF-8 (as buf resolves it): the file option
+    ``java_string_check_utf8`` when the file is not in editions or sets it, else the Java
+    feature; either way, without them Java follows the field's ``utf8_validation``."""
+    options = pfile.proto.options
+    if pfile.syntax != "editions" or options.HasField("java_string_check_utf8"):
+        verify = options.java_string_check_utf8
+    else:
+        verify = features.get("java_utf8_validation") == "VERIFY"
+    return "VERIFY" if verify else features.get("utf8_validation")
 
 
 def _enum_name(options: Any, name: str) -> str:

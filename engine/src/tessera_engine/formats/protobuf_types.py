@@ -63,6 +63,13 @@ WIRE_JSON_GROUPS = {
     "message": 13,
     "enum": 14,
 }
+# Length-delimited kinds, whose singular and repeated encodings are the same records: a
+# repeated reader reads one value as a list of one, a singular reader keeps the last value (a
+# message merges them). https://protobuf.dev/programming-guides/proto3/#updating
+LENGTH_DELIMITED = frozenset(("string", "bytes", "message"))
+REPETITIONS = ({"explicit", "repeated"}, {"implicit", "repeated"})
+# The integer kinds that share an enum's varint encoding (values are truncated to 32 bits).
+ENUM_INTEGERS = frozenset(("int32", "uint32", "int64", "uint64"))
 CARDINALITY_WIRE = {"explicit": 1, "implicit": 1, "required": 2, "repeated": 3, "map": 3}
 CARDINALITY_WIRE_JSON = {"explicit": 1, "implicit": 1, "required": 2, "repeated": 3, "map": 4}
 CARDINALITY_WORDS = {
