@@ -48,9 +48,8 @@ def write(path: Path, scores: list[Score], methods: list[str]) -> None:
         "|---|---|---|---|---|",
     ]
     for score in scores:
-        relation = "<" if score.at_most else ">="
         lines.append(
-            f"| {score.name} | {relation} {score.target:.0%} | {score.fraction:.1%} | "
+            f"| {score.name} | {score.target_text} | {score.fraction:.1%} | "
             f"{score.agreed}/{score.total} = {score.raw:.1%} | {len(score.deviating)} |"
         )
     lines += ["", "## Intentional deviations", ""]

@@ -50,12 +50,21 @@ class Score:
         met = self.fraction < self.target if self.at_most else self.fraction >= self.target
         return met and not self.stale
 
+    @property
+    def target_text(self) -> str:
+        """The target as people say it: "none" for a count that must stay at zero, "for
+        information" for a score that has no target."""
+        if self.at_most and self.target < 0.005:
+            return "none"
+        if not self.at_most and self.target <= 0:
+            return "for information"
+        return f"{'<' if self.at_most else '>='} {self.target:.0%}"
+
     def line(self) -> str:
-        relation = "<" if self.at_most else ">="
         status = "ok" if self.passed else "MISSED"
         line = (
             f"{self.name}: {self.fraction:.1%} without {len(self.deviating)} documented "
-            f"deviations (target {relation} {self.target:.0%}) {status}; raw "
+            f"deviations (target {self.target_text}) {status}; raw "
             f"{self.agreed}/{self.total} = {self.raw:.1%}"
         )
         if self.stale:
