@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import InputError, TesseraError, UsageError
@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour in text output (default: auto, on a terminal; NO_COLOR turns it off)",
     )
 
+    for module in SUBCOMMANDS:
+        _subcommand(module).add_parser(commands)
+
     rules = commands.add_parser(
         "rules",
         help="print the rule catalog",
@@ -146,6 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     return parser
+
+
+SUBCOMMANDS = ("cli_registry", "cli_impact")
+"""Modules that each add one subcommand: ``add_parser(commands)`` registers it (and sets
+``run`` on the parsed arguments: ``run(args, stdout) -> exit code``)."""
+
+
+def _subcommand(module: str) -> Any:
+    from importlib import import_module
+
+    return import_module(f"{__package__}.{module}")
 
 
 def _mode(text: str) -> Mode:
@@ -172,7 +186,10 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args, stdout)
-        return _diff(args, stdout)
+        if args.command == "diff":
+            return _diff(args, stdout)
+        code: int = args.run(args, stdout)
+        return code
     except (InputError, UsageError) as err:
         print(f"tessera: error: {err}", file=stderr)
         return EXIT_ERROR
