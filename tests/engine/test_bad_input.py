@@ -279,6 +279,13 @@ def test_mixed_formats_name_the_version_of_the_other_format(work: Path) -> None:
     """A .graphql new version makes the pair GraphQL: the OpenAPI old version is the bad one."""
     write(work / "schema.graphql", GRAPHQL)
     message = refused(cli("diff", "good.yaml", "schema.graphql"), "good.yaml", 1)
+    assert message.endswith(
+        "good.yaml:1:1: not GraphQL SDL (this diff reads both versions as GraphQL): "
+        "Syntax Error: Unexpected Name 'openapi'."
+    )
+    write(work / "broken.graphql", GRAPHQL.replace("}", "", 1))
+    message = refused(cli("diff", "broken.graphql", "schema.graphql"), "broken.graphql")
+    assert "not GraphQL SDL" not in message
     assert "Syntax Error" in message
 
 

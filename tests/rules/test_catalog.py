@@ -22,7 +22,7 @@ from rulecases import CASES_DIR, CaseFile, CaseFileError, case_paths, load_file,
 from tessera_engine import Effect, Mode, Position, Rule, load_catalog
 from tessera_engine.catalog import raw_catalog
 from tessera_engine.cli import main
-from tessera_engine.modes import severity
+from tessera_engine.modes import effective_position, severity
 
 ID = re.compile(r"^(api|schema|meta|lifecycle)\.[a-z]+(-[a-z]+)*\.[a-z]+(-[a-z]+)*$")
 CATALOG = load_catalog()
@@ -159,15 +159,18 @@ def test_position_dependent_rule_is_tested_at_both_positions(
     rule_id: str, case_files: dict[str, CaseFile]
 ) -> None:
     """When the catalog gives a rule a different severity on inputs and outputs, its fail
-    cases must pin the severity at both (``both`` counts for neither: it merges the two)."""
+    cases must pin the severity at both (``both`` counts for neither: it merges the two).
+    A case's mode counts: an input judged under ``forward`` is judged as an output."""
     case_file = case_files.get(rule_id)
     if case_file is None:
         pytest.fail(f"{rule_id} has no case file")
     positions = {
-        expected.get("position")
+        effective_position(
+            Mode.parse(case.options.get("mode", "auto")), Position(expected["position"])
+        ).value
         for case in case_file.cases
         for expected in case.expect
-        if "severity" in expected
+        if "severity" in expected and "position" in expected
     }
     missing = {"input", "output"} - positions
     assert not missing, (

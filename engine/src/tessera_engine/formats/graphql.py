@@ -68,17 +68,24 @@ def read_sdl(name: str, texts: list[tuple[str, str]]) -> Schema:
     return build(name, sources, documents)
 
 
+NOT_SDL = "not GraphQL SDL (this diff reads both versions as GraphQL): "
+"""Put before a syntax error in a file whose name is not a GraphQL file's: most likely a file
+of another format (an OpenAPI document beside a ``.graphql`` new version)."""
+
+
 def _syntax_error(file: str, text: str, err: SdlSyntaxError) -> FormatError:
     """graphql-core's wording of the error; ours when graphql-core accepts the text (it
-    parses executable definitions, which a schema may not hold)."""
+    parses executable definitions, which a schema may not hold). A file whose name does not
+    end in a GraphQL suffix is said not to be GraphQL SDL first."""
     from graphql import GraphQLError, Source, parse
 
+    prefix = "" if file.lower().endswith(SDL_SUFFIXES) else NOT_SDL
     try:
         parse(Source(text, file), no_location=True)
     except GraphQLError as error:
         where = error.locations[0] if error.locations else None
         return FormatError(
-            error.message,
+            prefix + error.message,
             file=file,
             line=where.line if where else None,
             column=where.column if where else None,
@@ -89,7 +96,7 @@ def _syntax_error(file: str, text: str, err: SdlSyntaxError) -> FormatError:
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     token = text[offset : offset + 20].split(maxsplit=1)[0] if offset < len(text) else "end of file"
     return FormatError(
-        f"Syntax Error: Expected {err.expected}, found {token!r} (a schema holds only "
+        f"{prefix}Syntax Error: Expected {err.expected}, found {token!r} (a schema holds only "
         "type system definitions).",
         file=file,
         line=line,

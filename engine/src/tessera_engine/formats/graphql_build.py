@@ -1,8 +1,8 @@
 """One schema from SDL files: definitions merged across files, ``extend`` applied, and the
-checks that make a schema invalid (the cheap ones graphql-core's ``build_schema`` and
+checks that make a schema invalid (those graphql-core's ``build_schema`` and
 ``validate_schema`` make): names defined once, known types and directives, inputs and outputs
-in their places, union members and implemented interfaces of the right kind, interface fields
-provided. Every problem is a ``FormatError`` naming file:line:col."""
+in their places, union members of the right kind, interface implementations
+(``graphql_interfaces``). Every problem is a ``FormatError`` naming file:line:col."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from ..documents.locate import LineIndex
 from ..errors import FormatError
+from .graphql_interfaces import Problem, implementation_problems
 from .graphql_model import (
     BUILTIN_DIRECTIVES,
     BUILTIN_SCALARS,
@@ -183,7 +184,7 @@ def validate(schema: Schema) -> None:
         raise FormatError(message, file=location.file, line=location.line, column=location.column)
 
 
-def problems(schema: Schema) -> Iterator[tuple[str, int, int | str]]:
+def problems(schema: Schema) -> Iterator[Problem]:
     types = schema.types
     known_directives = BUILTIN_DIRECTIVES | schema.directives.keys()
 
@@ -195,7 +196,7 @@ def problems(schema: Schema) -> Iterator[tuple[str, int, int | str]]:
 
     def usages(
         directives: tuple[Usage, ...] | list[Usage], where: str, file: int, at: int | str
-    ) -> Iterator[tuple[str, int, int | str]]:
+    ) -> Iterator[Problem]:
         seen: set[str] = set()
         for name, _ in directives:
             if name not in known_directives:
@@ -209,9 +210,7 @@ def problems(schema: Schema) -> Iterator[tuple[str, int, int | str]]:
                 yield f"The directive '@{name}' can only be used once at this location.", file, at
             seen.add(name)
 
-    def input_type(
-        owner: str, type_ref: str, file: int, at: int | str
-    ) -> Iterator[tuple[str, int, int | str]]:
+    def input_type(owner: str, type_ref: str, file: int, at: int | str) -> Iterator[Problem]:
         found = kind(type_ref)
         if found is None:
             yield f"Unknown type '{named(type_ref)}'.", file, at
@@ -234,25 +233,6 @@ def problems(schema: Schema) -> Iterator[tuple[str, int, int | str]]:
     for definition in types.values():
         where = _LOCATIONS[definition.kind]
         yield from usages(definition.directives, where, definition.file, definition.at)
-        for interface in definition.interfaces:
-            target = types.get(interface)
-            if target is None:
-                yield f"Unknown type '{interface}'.", definition.file, definition.at
-            elif target.kind != INTERFACE:
-                yield (
-                    f"Type {definition.name} must only implement Interface types, "
-                    f"it cannot implement {interface}.",
-                    definition.file,
-                    definition.at,
-                )
-            else:
-                for missing in target.fields.keys() - definition.fields.keys():
-                    yield (
-                        f"Interface field {interface}.{missing} expected but "
-                        f"{definition.name} does not provide it.",
-                        definition.file,
-                        definition.at,
-                    )
         for member in definition.members:
             target = types.get(member)
             if target is None:
@@ -287,3 +267,8 @@ def problems(schema: Schema) -> Iterator[tuple[str, int, int | str]]:
             yield from usages(value.directives, "INPUT_FIELD_DEFINITION", value.file, value.at)
         for enum_value in definition.values.values():
             yield from usages(enum_value.directives, "ENUM_VALUE", enum_value.file, enum_value.at)
+    # graphql-core's build_schema reports unknown types and directives before validate_schema
+    # compares implementations, so these come last.
+    for definition in types.values():
+        if definition.interfaces:
+            yield from implementation_problems(types, definition)

@@ -30,7 +30,7 @@ from .graphql_model import (
     Schema,
     TypeDef,
 )
-from .graphql_positions import merged, positions, type_ref_changes
+from .graphql_positions import DIRECTIVE, merged, positions, type_ref_changes
 
 
 def compare(old: Schema, new: Schema) -> Iterator[Change]:
@@ -343,7 +343,7 @@ class _Comparator:
             if old_directive is None:
                 yield self.change(
                     "api.graphql-directive.added",
-                    Position.NONE,
+                    DIRECTIVE,
                     f"@{name}",
                     location,
                     {"name": name},
@@ -354,7 +354,7 @@ class _Comparator:
             if name not in new and name not in BUILTIN_DIRECTIVES:
                 yield self.change(
                     "api.graphql-directive.removed",
-                    Position.NONE,
+                    DIRECTIVE,
                     f"@{name}",
                     self.new.start(),
                     {"name": name},
@@ -370,7 +370,7 @@ class _Comparator:
             if where not in old.locations:
                 yield self.change(
                     "api.graphql-directive.location-added",
-                    Position.NONE,
+                    DIRECTIVE,
                     path,
                     location,
                     {"location": where},
@@ -379,7 +379,7 @@ class _Comparator:
             if where not in new.locations:
                 yield self.change(
                     "api.graphql-directive.location-removed",
-                    Position.NONE,
+                    DIRECTIVE,
                     path,
                     location,
                     {"location": where},
@@ -389,12 +389,12 @@ class _Comparator:
             rule = "repeatable-added" if new.repeatable else "repeatable-removed"
             yield self.change(
                 f"api.graphql-directive.{rule}",
-                Position.NONE,
+                DIRECTIVE,
                 path,
                 location,
                 old_location=old_location,
             )
-        yield from self.meta.description(old, new, path, Position.NONE, location)
+        yield from self.meta.description(old, new, path, DIRECTIVE, location)
         yield from self.input_values(
             old.args, new.args, path, location, "schema.graphql-argument", ()
         )

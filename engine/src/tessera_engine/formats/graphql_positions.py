@@ -5,6 +5,9 @@ clients read them); arguments and input object fields are inputs. An enum or a s
 input when some argument or input field has its type, an output when some field has it, both
 when both (in either version, so a value added to an enum that just became an output is
 judged as an output). Object, interface and union types are outputs, input objects inputs.
+Directive definitions are inputs, like their arguments: documents apply them (queries for
+executable locations, schemas for type-system ones) and the server or tool that defines them
+reads them. The schema itself (its roots) is structural.
 
 Type references are judged by wrapping: ``String!`` -> ``String`` makes the value nullable
 (``schema.nullable.added``, a widening: breaks readers of an output, safe for an argument),
@@ -16,6 +19,9 @@ from __future__ import annotations
 
 from ..model import Position
 from .graphql_model import ENUM, INPUT, INTERFACE, OBJECT, SCALAR, UNION, Schema, named
+
+DIRECTIVE = Position.INPUT
+"""The position of a directive definition (see the module docstring)."""
 
 _BY_KIND = {
     OBJECT: Position.OUTPUT,
