@@ -15,6 +15,7 @@ PAIRS = {
     "catalog (GraphQL)": ("catalog-graphql/v1.graphql", "catalog-graphql/v2.graphql", "graphql"),
     "inventory (protobuf)": ("inventory-proto/v1", "inventory-proto/v2", "protobuf"),
     "payments (Avro)": ("payments-avro/v1.avsc", "payments-avro/v2.avsc", "avro"),
+    "shop (dbt)": ("dbt-shop/v1", "dbt-shop/v2", "dbt"),
 }
 
 

@@ -134,3 +134,14 @@ def test_recognising_a_path_imports_no_format() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_catalog_is_refused_for_other_formats(tmp_path: Path) -> None:
+    for name in ("a.graphql", "b.graphql"):
+        (tmp_path / name).write_text("type Query { a: Int }\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="dbt"):
+        run_diff(
+            str(tmp_path / "a.graphql"),
+            str(tmp_path / "b.graphql"),
+            DiffOptions(catalogs=("c1.json", "c2.json")),
+        )

@@ -28,7 +28,7 @@ from tessera_engine import (
 
 CASES_DIR = Path(__file__).parent / "cases"
 
-FORMATS = ("openapi", "swagger", "jsonschema", "graphql", "protobuf", "avro")
+FORMATS = ("openapi", "swagger", "jsonschema", "graphql", "protobuf", "avro", "dbt")
 VERDICTS = ("breaking", "compatible")
 TODAY = date(2025, 1, 1)
 """The date sunset dates are judged against, unless a case sets ``options.today``."""
@@ -36,9 +36,23 @@ TODAY = date(2025, 1, 1)
 FILE_KEYS = frozenset({"rule", "cases"})
 CASE_KEYS = frozenset({"name", "format", "options", "old", "new", "expect", "verdict"})
 OPTION_KEYS = frozenset(
-    {"mode", "policy", "fail_on", "current_version", "proposed_version", "today", "proto_level"}
+    {
+        "mode",
+        "policy",
+        "fail_on",
+        "current_version",
+        "proposed_version",
+        "today",
+        "proto_level",
+        "guarantees",
+    }
 )
-SINGLE_FILE = {"graphql": "schema.graphql", "protobuf": "test.proto", "avro": "schema.avsc"}
+SINGLE_FILE = {
+    "graphql": "schema.graphql",
+    "protobuf": "test.proto",
+    "avro": "schema.avsc",
+    "dbt": "manifest.json",
+}
 """For a native format, the file name a one-document case is written to (in ``old/`` and
 ``new/``); a case may instead give ``old``/``new`` as a mapping of file names to texts."""
 EXPECT_KEYS = frozenset(
@@ -219,6 +233,7 @@ def diff_options(case: Case) -> DiffOptions:
         proposed_version=_str_or_none(opts.get("proposed_version")),
         today=today,
         proto_level=_str_or_none(opts.get("proto_level")),
+        guarantees=_str_or_none(opts.get("guarantees")),
     )
 
 

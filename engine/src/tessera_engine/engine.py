@@ -25,6 +25,7 @@ from .errors import LimitError, UsageError
 from .fingerprint import fingerprint
 from .formats import Adapter, detect, get_adapter
 from .formats.native import (
+    GUARANTEE_POLICIES,
     NATIVE_NAMES,
     PROTO_LEVELS,
     NativeFormat,
@@ -50,6 +51,8 @@ class DiffOptions:
     proposed_version: str | None = None
     today: date | None = None  # the date sunset dates are judged against (default: today)
     proto_level: str | None = None  # protobuf: file (default) | package | wire_json | wire
+    guarantees: str | None = None  # dbt: guarantee policy strict (default) | notify | ignore
+    catalogs: tuple[str, ...] = ()  # dbt: a catalog.json per version (olds..., new), or none
 
 
 def diff(
@@ -68,6 +71,8 @@ def diff(
     source = source or FileSource()
     old_source = old_source or source
     native = _native_format(options.format, source, new)
+    if options.catalogs and (native is None or native.name != "dbt"):
+        raise UsageError("--catalog is for dbt manifests only")
     if native is not None:
         return _diff_native(native, olds, new, options, source, old_source)
     # Parse first, under the caller's recursion limit: the C JSON decoder's nesting limit
@@ -191,11 +196,25 @@ def _diff_native(
     if level not in PROTO_LEVELS:
         choices = ", ".join(PROTO_LEVELS)
         raise UsageError(f"unknown protobuf level {level!r} (choose from {choices})")
+    guarantees = options.guarantees or "strict"
+    if guarantees not in GUARANTEE_POLICIES:
+        choices = ", ".join(GUARANTEE_POLICIES)
+        raise UsageError(f"unknown guarantee policy {guarantees!r} (choose from {choices})")
+    if options.catalogs and len(options.catalogs) != len(olds) + 1:
+        raise UsageError(f"give one --catalog per version ({len(olds) + 1}), or none")
+    catalogs = options.catalogs or (None,) * (len(olds) + 1)
     settings = Settings(
-        mode=mode, strict=policy == "strict", today=options.today, proto_level=level
+        mode=mode,
+        strict=policy == "strict",
+        today=options.today,
+        proto_level=level,
+        guarantees=guarantees,
     )
-    new_model = native.load(source, new, settings)
-    old_models = [native.load(old_source, path, settings) for path in olds]
+    new_model = native.load(source, new, replace(settings, catalog=catalogs[-1]))
+    old_models = [
+        native.load(old_source, path, replace(settings, catalog=catalog))
+        for path, catalog in zip(olds, catalogs, strict=False)
+    ]
     against = old_models if mode.transitive else old_models[-1:]
     catalog = load_catalog()
     findings = _against_each(

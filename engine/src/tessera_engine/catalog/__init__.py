@@ -143,7 +143,7 @@ class Catalog:
         return len(self.rules)
 
 
-CATALOG_FILES = ("rules.yaml", "graphql.yaml", "protobuf.yaml", "avro.yaml")
+CATALOG_FILES = ("rules.yaml", "graphql.yaml", "protobuf.yaml", "avro.yaml", "dbt.yaml")
 """The catalog's parts: the shared rules (OpenAPI, Swagger, JSON Schema, lifecycle), then the
 rules only one native format can produce."""
 

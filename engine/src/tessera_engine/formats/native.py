@@ -31,6 +31,8 @@ class Settings:
     strict: bool  # the content-model policy: strict (Confluent) or lenient (tolerant readers)
     today: date | None = None
     proto_level: str = "file"  # protobuf only: file | package | wire_json | wire
+    guarantees: str = "strict"  # dbt only: strict | notify | ignore (GUARANTEE_POLICIES)
+    catalog: str | None = None  # dbt only: the catalog.json of the version being loaded
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,13 @@ NATIVE_FORMATS = {
     "graphql": ("graphql", "GraphQLFormat", (".graphql", ".graphqls", ".gql")),
     "protobuf": ("protobuf", "ProtobufFormat", (".proto",)),
     "avro": ("avro", "AvroFormat", (".avsc",)),
+    "dbt": ("dbt", "DbtFormat", ()),  # no suffix: see detect_native
 }
 """name -> (module in this package, class, the file name endings that identify it). Kept
 here, not only on the classes, so recognising a path imports no format's code."""
 NATIVE_NAMES = tuple(NATIVE_FORMATS)
 PROTO_LEVELS = ("file", "package", "wire_json", "wire")
+GUARANTEE_POLICIES = ("strict", "notify", "ignore")
 
 
 def native_format(name: str) -> NativeFormat:
@@ -101,7 +105,8 @@ def native_format(name: str) -> NativeFormat:
 
 def detect_native(source: Source, path: str) -> str | None:
     """The native format ``path`` holds, if it is one: a file by its name (a ``.json`` file
-    by an introspection result's ``__schema`` near its start), a directory by the files in it."""
+    by an introspection result's ``__schema`` near its start, a dbt ``manifest.json`` by its
+    ``dbt_schema_version``), a directory by the files in it (dbt: a ``manifest.json``)."""
     lower = path.lower()
     for name, (_, _, suffixes) in NATIVE_FORMATS.items():
         if lower.endswith(suffixes):
@@ -111,10 +116,14 @@ def detect_native(source: Source, path: str) -> str | None:
             head = source.read(path)[:4096]
         except OSError:
             return None
+        if lower.rsplit("/", 1)[-1] == "manifest.json" and b'"dbt_schema_version"' in head:
+            return "dbt"
         return "graphql" if b'"__schema"' in head else None
     for name, (_, _, suffixes) in NATIVE_FORMATS.items():
-        if source.files(path, suffixes):
+        if suffixes and source.files(path, suffixes):
             return name
+    if source.size(f"{path.rstrip('/')}/manifest.json") is not None:
+        return "dbt"
     return None
 
 
