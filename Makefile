@@ -41,8 +41,9 @@ lint: setup ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-docs: setup ## regenerate the generated pages in docs/
+docs: setup ## regenerate the generated pages in docs/ and the template's schemas
 	$(BIN)/python -m tessera_engine.docgen docs
+	cp engine/src/tessera_engine/registry/schemas/*.schema.json registry-template/schemas/
 
 clean: ## remove the environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from . import __version__
 from .errors import InputError, TesseraError, UsageError
 from .formats import FORMAT_NAMES
-from .formats.native import NATIVE_NAMES, PROTO_LEVELS
+from .formats.native import GUARANTEE_POLICIES, NATIVE_NAMES, PROTO_LEVELS
 from .model import Bump, DiffResult, Severity
 from .modes import Mode
 from .render import OUTPUTS
@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare two versions of a contract and classify every change",
         description="Compare two versions of a contract (OpenAPI 3.0/3.1, Swagger 2.0 or JSON "
         "Schema in JSON or YAML; GraphQL SDL or introspection JSON; a protobuf module or "
-        ".proto file; an Avro .avsc schema) and classify every change as breaking, "
-        "dangerous, safe or annotation.",
+        ".proto file; an Avro .avsc schema; a dbt manifest.json) and classify every change "
+        "as breaking, dangerous, safe or annotation.",
         epilog=DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -82,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="protobuf: what must stay compatible, as buf's categories: file (generated code "
         "per file, the default), package (generated code per package), wire_json (the "
         "binary and JSON encodings), wire (the binary encoding only)",
+    )
+    diff.add_argument(
+        "--guarantees",
+        choices=GUARANTEE_POLICIES,
+        help="dbt: how relaxed data-quality guarantees (tests, constraints, freshness, "
+        "volume) count: strict (they break, the default), notify (at most dangerous), "
+        "ignore (not reported)",
+    )
+    diff.add_argument(
+        "--catalog",
+        action="append",
+        metavar="PATH",
+        help="dbt: a catalog.json with column types, once per version in the order of the "
+        "PATHs (default: a catalog.json beside a manifest given as its directory)",
     )
     diff.add_argument(
         "--mode",
@@ -234,6 +248,8 @@ def _diff(args: argparse.Namespace, stdout: TextIO) -> int:
         current_version=args.current_version,
         proposed_version=args.proposed_version,
         proto_level=args.proto_level,
+        guarantees=args.guarantees,
+        catalogs=tuple(args.catalog or ()),
     )
     if args.against:
         from .documents import FileSource

@@ -120,10 +120,14 @@ def cli_markdown() -> str:
     try:
         parser = build_parser()
         sections = [("tessera", parser.format_help())]
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    sections.append((f"tessera {name}", sub.format_help()))
+        pending = [("tessera", parser)]
+        while pending:  # subcommands, and their own actions (tessera registry validate)
+            title, current = pending.pop(0)
+            for action in current._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for name, sub in action.choices.items():
+                        sections.append((f"{title} {name}", sub.format_help()))
+                        pending.append((f"{title} {name}", sub))
     finally:
         if old is None:
             os.environ.pop("COLUMNS", None)

@@ -1,0 +1,134 @@
+"""Validating a registry directory, and loading it for the rest of the engine.
+
+``validate(path)`` reports every problem of a registry at once (sorted by file and position,
+one line each); ``load_registry(path)`` returns the ``Registry`` or raises one ``InputError``
+naming the first problem (and how many more there are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..documents.loader import FileSource, Source, read_text
+from ..errors import InputError, LoadError
+from .crosscheck import crosscheck
+from .loader import Loaded, load
+from .model import Registry
+from .problems import Pointed, Problem
+from .versions import check_version, version_files
+from .yaml_files import Positions
+
+
+@dataclass
+class ValidationResult:
+    root: str
+    problems: list[Problem]
+    counts: dict[str, int] = field(default_factory=dict)
+    registry: Registry | None = None  # None when there are problems
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def validate(path: str | Path, source: Source | None = None) -> ValidationResult:
+    """Every problem of the registry at ``path``: files, schemas, cross-references, versions."""
+    source = source or FileSource()
+    root = Path(path)
+    if not root.is_dir():
+        name = source.display(str(root))
+        reason = "not found" if not root.exists() else "not a directory"
+        return ValidationResult(str(root), [Problem(name, 1, 1, f"registry {reason}")])
+    loaded = load(root, source)
+    pointed = loaded.pointed + crosscheck(loaded)
+    problems = loaded.problems + _positioned(pointed, loaded, source)
+    versions = 0
+    for contract in sorted(loaded.contracts):
+        for file in version_files(root, contract):
+            versions += 1
+            problems.extend(check_version(file, source)[0])
+    problems.extend(_stray_versions(root, loaded, source))
+    counts = {
+        "teams": len(loaded.teams),
+        "contracts": len(loaded.contracts),
+        "consumers": len(loaded.consumers),
+        "declarations": sum(len(c.dependencies) for c in loaded.consumers.values()),
+        "versions": versions,
+    }
+    problems.sort()
+    registry = None if problems else _registry(loaded)
+    return ValidationResult(str(root), problems, counts, registry)
+
+
+def load_registry(path: str | Path, source: Source | None = None) -> Registry:
+    """The registry at ``path``; one ``InputError`` naming the first problem otherwise."""
+    result = validate(path, source)
+    if result.registry is None:
+        first = result.problems[0]
+        more = len(result.problems) - 1
+        suffix = (
+            f" (and {more} more problem{'s' if more > 1 else ''}: run tessera registry validate)"
+            if more
+            else ""
+        )
+        raise LoadError(
+            first.message + suffix, file=first.file, line=first.line, column=first.column
+        )
+    return result.registry
+
+
+def _registry(loaded: Loaded) -> Registry:
+    return Registry(
+        root=loaded.root,
+        settings=loaded.settings,
+        teams=loaded.teams,
+        contracts=loaded.contracts,
+        consumers=loaded.consumers,
+    )
+
+
+def _positioned(pointed: Iterable[Pointed], loaded: Loaded, source: Source) -> list[Problem]:
+    """Line and column for each pointed problem: each file involved is composed once."""
+    positions: dict[str, Positions | None] = {}
+    problems = []
+    for item in pointed:
+        if item.file not in positions:
+            positions[item.file] = _positions(loaded.paths.get(item.file), source)
+        found = positions[item.file]
+        line, column = found.locate(item.path, at_key=item.at_key) if found else (1, 1)
+        problems.append(Problem(item.file, line, column, item.message))
+    return problems
+
+
+def _positions(path: str | None, source: Source) -> Positions | None:
+    if path is None:
+        return None
+    try:
+        return Positions(read_text(source, path)[1])
+    except InputError:
+        return None
+
+
+def _stray_versions(root: Path, loaded: Loaded, source: Source) -> list[Problem]:
+    """Published versions kept for a contract the registry does not declare."""
+    folder = root / "contracts"
+    if not folder.is_dir():
+        return []
+    problems = []
+    for child in sorted(folder.iterdir()):
+        if child.is_dir() and child.name not in loaded.contracts:
+            contract_file = any((folder / f"{child.name}{s}").is_file() for s in (".yaml", ".yml"))
+            if not contract_file:
+                name = source.display(str(child))
+                problems.append(
+                    Problem(
+                        name,
+                        1,
+                        1,
+                        f"published versions of an unknown contract "
+                        f"{child.name!r}: no contracts/{child.name}.yaml",
+                    )
+                )
+    return problems
