@@ -30,10 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import breakdown
+import impact
 import machine
 import native
 import native_report
 import peers
+import registry
 import report
 import scaling
 from results import (
@@ -94,8 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tessera-bench-specs-") as tmp:
         _measure_all(run, tessera, _pairs(args.shared), args.only, Path(tmp))
     native_results = _measure_native(tessera, args, run.runs)
+    sections = [native_report.render(native_results, native.versions())]
+    sections += _measure_registry(tessera, args.only, run.runs)
     run.load_average.append(os.getloadavg())
-    text = report.render(run, native_report.render(native_results, native.versions()))
+    text = report.render(run, "\n\n".join(s for s in sections if s))
     if args.write:
         args.write.write_text(text, encoding="utf-8")
         _log(f"wrote {args.write}")
@@ -166,7 +170,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REGEX",
         help="run only the measurements whose name matches: the pair names "
         "(github-rest, stripe, stripe-yaml, kubernetes-swagger, graphql-github, "
-        "graphql-saleor, proto-pubsub, proto-aiplatform, proto-googleads-v22), "
+        "graphql-saleor, proto-pubsub, proto-aiplatform, proto-googleads-v22), registry, "
+        "impact, "
         "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N",
     )
     peer_source = parser.add_mutually_exclusive_group()
@@ -255,6 +260,29 @@ def _measure_native(
         _log("installing graphql-inspector and buf through shared/tools/peers.sh")
         native.install_peers(args.shared)
     return [native.measure_pair(tessera, pair, runs, _logged) for pair in chosen]
+
+
+def _measure_registry(tessera: Path, only: re.Pattern[str], runs: int) -> list[str]:
+    """Registry validation (whole process) and impact analysis after load (in-process) on
+    generated registries of up to 10,000 contracts and 50,000 declarations."""
+    sections = []
+    if only.search("registry"):
+        _log("registry: tessera registry validate on generated registries")
+        points = registry.measure_series(tessera, min(runs, 3))
+        for point in points:
+            _logged(f"registry: {point.contracts:,} contracts", point.timing)
+        sections.append(registry.render(points))
+    if only.search("impact"):
+        _log("impact: matching after load, in-process")
+        rows = impact.measure()
+        sections.append(
+            "## Impact analysis at scale\n\n"
+            "`registry.impact.assess` (the consumers a diff result concerns, with the diff "
+            "given) on registries generated in memory by `bench/impact.py`; the contract under "
+            "test is `examples/orders` and holds 1% of all declarations. The index is built once "
+            "per loaded registry (by `load_registry`).\n\n" + impact.markdown(rows)
+        )
+    return sections
 
 
 def _logged(label: str, timing: Timing) -> None:

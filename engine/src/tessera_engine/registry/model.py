@@ -183,14 +183,19 @@ class Registry:
     )
 
     def consumers_of(self, contract_id: str) -> list[tuple[Consumer, Dependency]]:
-        """Every (consumer, dependency) declared on ``contract_id``, indexed once."""
+        """Every (consumer, dependency) declared on ``contract_id``."""
+        return self.index().get(contract_id, [])
+
+    def index(self) -> dict[str, list[tuple[Consumer, Dependency]]]:
+        """The dependencies by contract, built once (the loader builds it while loading, so
+        a question asked after loading costs a lookup)."""
         if self._by_contract is None:
             index: dict[str, list[tuple[Consumer, Dependency]]] = {}
             for consumer in self.consumers.values():
                 for dependency in consumer.dependencies:
                     index.setdefault(dependency.contract, []).append((consumer, dependency))
             self._by_contract = index
-        return self._by_contract.get(contract_id, [])
+        return self._by_contract
 
     def dependencies(self) -> Iterator[tuple[Consumer, Dependency]]:
         for consumer in self.consumers.values():

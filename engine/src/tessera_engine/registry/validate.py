@@ -80,13 +80,15 @@ def load_registry(path: str | Path, source: Source | None = None) -> Registry:
 
 
 def _registry(loaded: Loaded) -> Registry:
-    return Registry(
+    registry = Registry(
         root=loaded.root,
         settings=loaded.settings,
         teams=loaded.teams,
         contracts=loaded.contracts,
         consumers=loaded.consumers,
     )
+    registry.index()  # part of loading: every impact question afterwards is a lookup
+    return registry
 
 
 def _positioned(pointed: Iterable[Pointed], loaded: Loaded, source: Source) -> list[Problem]:
