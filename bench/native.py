@@ -1,4 +1,5 @@
-"""GraphQL and protobuf: Tessera and its peers timed side by side, in the same run.
+"""GraphQL, protobuf and dbt: Tessera and its peers timed side by side, in the same run (dbt
+has no peer that diffs manifests; its rows show Tessera alone).
 
 The peers here are quick (seconds), so unlike the OpenAPI peers they are rerun every time,
 with the same whole-process timer as Tessera (``timing.measure``): graphql-inspector and
@@ -66,6 +67,10 @@ PAIRS = (
      "proto/googleapis-aiplatform-v1/2026-08-22"),
     ("proto-googleads-v22", "protobuf", "proto/googleads-v22/2025-10-15",
      "proto/googleads-v22/2026-08-19"),
+    ("dbt-hubspot", "dbt", "dbt/fivetran-hubspot/v0.21.0/manifest.json",
+     "dbt/fivetran-hubspot/v1.8.0/manifest.json"),
+    ("dbt-ad-reporting", "dbt", "dbt/fivetran-ad-reporting/2022-08-29/manifest.json",
+     "dbt/fivetran-ad-reporting/2022-12-19/manifest.json"),
 )  # fmt: skip
 TARGETS = {"graphql": ("graphql-inspector", 0.5), "protobuf": ("buf", 1.5)}
 """Per format: the peer Tessera is measured against and the largest allowed time ratio."""
@@ -153,6 +158,8 @@ def _peer_commands(pair: NativePair) -> list[PeerCommand]:
                 _count_graphql_core,
             ),
         ]
+    if pair.format != "protobuf":
+        return []  # no peer diffs dbt manifests
     command = (
         [str(buf), "breaking", str(pair.new), "--against", str(pair.old), "--error-format=json"]
         if buf.is_file()

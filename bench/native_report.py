@@ -12,7 +12,7 @@ def render(results: list[NativeResult], versions: dict[str, str]) -> str:
     if not results:
         return ""
     lines = [
-        "## Results: GraphQL and protobuf, side by side with their peers",
+        "## Results: GraphQL, protobuf and dbt, side by side with their peers",
         "",
         "Tessera and the peers were timed in this run, one after the other, with the same timer"
         " (whole process, median of the timed runs after one warm-up, peak RSS). Peer versions: "
@@ -43,6 +43,8 @@ def _rows(result: NativeResult) -> list[str]:
         if result.findings is not None
         else f"failed: {_escape(t.error())}"
     )
+    if not result.peers:
+        return [f"| {result.pair.name} | {_time(t)} | {_mib(t)} | {findings} | no peer | | | | |"]
     target_peer, ratio = TARGETS[result.pair.format]
     rows = []
     tessera_cells = f"{result.pair.name} | {_time(t)} | {_mib(t)} | {findings}"
