@@ -15,10 +15,10 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv with the tessera CLI and the dev tools (idempotent)
 
-$(STAMP): engine/pyproject.toml requirements-dev.txt
+$(STAMP): engine/pyproject.toml app/pyproject.toml requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e engine
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e engine -e app
 	@touch $(STAMP)
 
 run: setup ## diff the bundled example pair and show what Tessera reports
