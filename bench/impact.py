@@ -2,8 +2,9 @@
 10,000 contracts and 50,000 consumer declarations (target: under 100 ms), and how that time
 grows with the registry's size.
 
-Only the matching is timed (``registry.impact.assess`` with the diff result given): the diff
-itself is ``tessera diff``'s business and measured by ``bench/run.py``. The registry is built
+Only the matching is timed (``registry.impact.assess`` with the diff result and the versions
+it loaded given, so following ``$ref``s from declared paths is included): the diff itself is
+``tessera diff``'s business and measured by ``bench/run.py``. The registry is built
 in memory by ``generate``: OpenAPI contracts share the declarations evenly, except the
 contract under test (diffed as ``examples/orders``), which gets ``HOT_SHARE`` of them (a
 popular API), with a mix of usage: no ``uses`` at all, operations, fields, and 5% of
@@ -53,7 +54,15 @@ SIZES = ((1_000, 5_000), (2_500, 12_500), (5_000, 25_000), (10_000, 50_000), (20
 TARGET_MS = 100.0
 
 OPERATIONS = ("GET /orders", "GET /orders/{id}", "POST /orders", "DELETE /orders/{orderId}")
-FIELDS = ("Order.email", "Order.id", "NewOrder.note", "Order.status", "NewOrder.sku")
+FIELDS = (
+    "Order.email",
+    "Order.id",
+    "NewOrder.note",
+    "Order.status",
+    "NewOrder.sku",
+    "Order.items.quantity",  # through allOf and an array of $ref LineItem
+    "Order.note",  # defined by NewOrder, reached through allOf
+)
 
 
 def generate(contracts: int, declarations: int, seed: int = 4) -> Registry:
@@ -92,18 +101,35 @@ def _dependency(rng: random.Random, target: str, ids: list[str]) -> Dependency:
     return Dependency(target, rng.choice(("^1", ">=1.0.0 <3.0.0", "*")), usage, republishes)
 
 
-def time_impact(registry: Registry, result: DiffResult, runs: int = 7) -> dict[str, Any]:
+Loaded = tuple[Sequence[Any], Any]
+
+
+def diffed_pair() -> tuple[DiffResult, Loaded]:
+    """The diff of ``examples/orders`` and the versions it loaded (for ``$ref`` following)."""
+    loaded: list[Loaded] = []
+    result = diff(
+        str(PAIR / "v1.yaml"),
+        str(PAIR / "v2.yaml"),
+        DiffOptions(format="openapi"),
+        loaded=lambda olds, new: loaded.append((olds, new)),
+    )
+    return result, loaded[0]
+
+
+def time_impact(
+    registry: Registry, result: DiffResult, loaded: Loaded | None = None, runs: int = 7
+) -> dict[str, Any]:
     contract = registry.contracts[TARGET]
     start = time.perf_counter()
     registry.consumers_of(TARGET)  # the by-contract index, built once per loaded registry
     index = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
-    first = assess(registry, contract, result, current_version="1.4.0")
+    first = assess(registry, contract, result, current_version="1.4.0", loaded=loaded)
     cold = (time.perf_counter() - start) * 1000
     warm: list[float] = []
     for _ in range(runs):
         start = time.perf_counter()
-        assess(registry, contract, result, current_version="1.4.0")
+        assess(registry, contract, result, current_version="1.4.0", loaded=loaded)
         warm.append((time.perf_counter() - start) * 1000)
     return {
         "contracts": len(registry.contracts),
@@ -118,9 +144,10 @@ def time_impact(registry: Registry, result: DiffResult, runs: int = 7) -> dict[s
 
 
 def measure(sizes: Sequence[tuple[int, int]] = SIZES) -> list[dict[str, Any]]:
-    result = diff(str(PAIR / "v1.yaml"), str(PAIR / "v2.yaml"), DiffOptions(format="openapi"))
+    result, loaded = diffed_pair()
     return [
-        time_impact(generate(contracts, declarations), result) for contracts, declarations in sizes
+        time_impact(generate(contracts, declarations), result, loaded)
+        for contracts, declarations in sizes
     ]
 
 
@@ -134,7 +161,7 @@ def measure_loaded(contracts: int = 10_000, declarations: int = 50_000) -> dict[
 
     from tessera_engine.registry.loader import load_registry
 
-    result = diff(str(PAIR / "v1.yaml"), str(PAIR / "v2.yaml"), DiffOptions(format="openapi"))
+    result, loaded = diffed_pair()
     with tempfile.TemporaryDirectory() as tmp:
         root = write_registry(Path(tmp), contracts, declarations)
         start = time.perf_counter()
@@ -145,7 +172,7 @@ def measure_loaded(contracts: int = 10_000, declarations: int = 50_000) -> dict[
     registry.consumers_of(target.id)
     index = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
-    found = assess(registry, target, result, current_version="1.4.0")
+    found = assess(registry, target, result, current_version="1.4.0", loaded=loaded)
     first = (time.perf_counter() - start) * 1000
     return {
         "contracts": len(registry.contracts),

@@ -119,6 +119,31 @@ class Process:
     max_rss_mb: float
 
 
+_WATCH = """
+import json, os, subprocess, sys, time
+job = json.loads(sys.argv[1])
+with open(job["out"], "wb") as out, open(job["err"], "wb") as err:
+    proc = subprocess.Popen(job["cmd"], cwd=job["cwd"], env=job["env"],
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    start = time.monotonic()
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - start > job["timeout"]:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            print(json.dumps({"timeout": True}))
+            sys.exit(0)
+        time.sleep(0.005)
+print(json.dumps({"timeout": False, "code": os.waitstatus_to_exitcode(status),
+                  "seconds": time.monotonic() - start, "maxrss_kib": usage.ru_maxrss}))
+"""
+"""Runs the command and reports its exit status, time and peak memory. It is a fresh, small
+process: Linux counts the memory the *spawning* process had at fork time in the child's peak,
+and a pytest worker grows to hundreds of MB, so the command must not be forked from it."""
+
+
 def spawn(
     *args: str | os.PathLike[str],
     cwd: Path,
@@ -130,32 +155,32 @@ def spawn(
     environment = {k: v for k, v in os.environ.items() if k != "TESSERA_DEBUG"}
     environment.update(env or {})
     command = [sys.executable, "-m", "tessera_engine", *(os.fspath(a) for a in args)]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp, "out"), Path(tmp, "err")
+        job = {
+            "cmd": command,
+            "cwd": os.fspath(cwd),
+            "env": environment,
+            "timeout": timeout,
+            "out": os.fspath(out),
+            "err": os.fspath(err),
+        }
+        watcher = subprocess.run(
+            [sys.executable, "-I", "-c", _WATCH, json.dumps(job)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        start = time.monotonic()
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise AssertionError(f"tessera {args} still running after {timeout} s")
-            time.sleep(0.005)
-        seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
+        result = json.loads(watcher.stdout)
+        if result["timeout"]:
+            raise AssertionError(f"tessera {args} still running after {timeout} s")
         return Process(
-            proc.returncode,
-            out.read().decode("utf-8", "replace"),
-            err.read().decode("utf-8", "replace"),
-            seconds,
-            usage.ru_maxrss / 1024,
-        )  # Linux: kilobytes
+            result["code"],
+            out.read_bytes().decode("utf-8", "replace"),
+            err.read_bytes().decode("utf-8", "replace"),
+            result["seconds"],
+            result["maxrss_kib"] / 1024,  # Linux: kilobytes
+        )
 
 
 def assert_one_line_error(err: str, file: str, line: int | None = None) -> str:

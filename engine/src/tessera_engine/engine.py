@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import semver
 from .catalog import load_catalog
@@ -39,6 +39,10 @@ from .modes import Mode, bump, effective_position
 
 RECURSION_LIMIT = 20_000
 T = TypeVar("T")
+Loaded = Callable[[Sequence[Any], Any], None]
+"""Called by ``diff`` with the versions it loaded (the olds, the new one): a native format's
+models, or the ``Workspace``s of a JSON-document format. Impact analysis uses them to follow
+references without loading (or compiling) anything twice."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,10 @@ def diff(
     *,
     source: Source | None = None,
     old_source: Source | None = None,
+    loaded: Loaded | None = None,
 ) -> DiffResult:
-    """Compare ``new`` against ``old`` (one path, or several older versions, oldest first)."""
+    """Compare ``new`` against ``old`` (one path, or several older versions, oldest first).
+    ``loaded``, when given, is handed the loaded versions once the diff is done."""
     options = options or DiffOptions()
     olds = [old] if isinstance(old, str) else list(old)
     if not olds:
@@ -74,12 +80,15 @@ def diff(
     if options.catalogs and (native is None or native.name != "dbt"):
         raise UsageError("--catalog is for dbt manifests only")
     if native is not None:
-        return _diff_native(native, olds, new, options, source, old_source)
+        return _diff_native(native, olds, new, options, source, old_source, loaded)
     # Parse first, under the caller's recursion limit: the C JSON decoder's nesting limit
     # follows it, so a document nested thousands of levels deep is refused here.
     new_ws = Workspace(source, new)
     old_wss = [Workspace(old_source, path) for path in olds]
-    return diff_workspaces(old_wss, new_ws, options)
+    result = diff_workspaces(old_wss, new_ws, options)
+    if loaded is not None:
+        loaded(old_wss, new_ws)
+    return result
 
 
 def diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOptions) -> DiffResult:
@@ -189,6 +198,7 @@ def _diff_native(
     options: DiffOptions,
     source: Source,
     old_source: Source,
+    loaded: Loaded | None = None,
 ) -> DiffResult:
     mode = options.mode or native.default_mode
     policy = _policy(options, native.default_policy)
@@ -221,6 +231,8 @@ def _diff_native(
         [(native.display(model), model) for model in against],
         lambda old: classify(native.compare(old, new_model, settings), catalog, mode),
     )
+    if loaded is not None:
+        loaded(old_models, new_model)
     return _result(
         native.name,
         mode,

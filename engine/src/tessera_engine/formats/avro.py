@@ -40,9 +40,9 @@ from ..errors import FormatError, LimitError
 from ..model import Effect, Position
 from ..modes import Mode, effective_position
 from .avro_compare import BOTH, Comparer, Where
-from .avro_model import AvroVersion, Named, TopLevel
+from .avro_model import Array, AvroVersion, Map, Named, Record, Schema, TopLevel, Union
 from .avro_parse import SchemaParser, UnknownTypeError
-from .native import Change, Settings
+from .native import Change, ElementGraph, Settings
 
 _RECURSION_LIMIT = 20_000
 
@@ -101,6 +101,53 @@ class AvroFormat:
                     )
                 )
         return comparer.changes
+
+    def references(self, loaded: Any) -> ElementGraph:
+        assert isinstance(loaded, AvroVersion)
+        return element_graph(loaded)
+
+
+def element_graph(version: AvroVersion) -> ElementGraph:
+    """For impact analysis: a record refers to its fields, a field (``shop.Order.address``) to
+    the named types its type holds (directly, or as array items, map values, union branches)."""
+    edges: dict[str, tuple[str, ...]] = {}
+    stack: list[Schema] = [top.schema for top in version.schemas]
+    seen: set[str] = set()
+    while stack:
+        for schema in _named_in(stack.pop()):
+            if schema.fullname in seen:
+                continue
+            seen.add(schema.fullname)
+            if not isinstance(schema, Record):
+                continue
+            fields: list[str] = []
+            for f in schema.fields:
+                held = _named_in(f.type)
+                stack += held
+                if held:
+                    path = f"{schema.fullname}.{f.name}"
+                    edges[path] = tuple(dict.fromkeys(n.fullname for n in held))
+                    fields.append(path)
+            if fields:
+                edges[schema.fullname] = tuple(fields)
+    return ElementGraph(edges)
+
+
+def _named_in(schema: Schema) -> list[Named]:
+    """The named types ``schema`` is or holds, without entering them."""
+    found: list[Named] = []
+    stack = [schema]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Named):
+            found.append(current)
+        elif isinstance(current, Array):
+            stack.append(current.items)
+        elif isinstance(current, Map):
+            stack.append(current.values)
+        elif isinstance(current, Union):
+            stack.extend(reversed(current.branches))
+    return found
 
 
 def _root_path(schema: Any, fallback: str) -> str:

@@ -31,7 +31,7 @@ from .dbt_compare import Comparer
 from .dbt_model import Manifest
 from .dbt_read import read_manifest
 from .dbt_tests import attach_tests
-from .native import Change, Settings
+from .native import Change, ElementGraph, Settings
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
@@ -65,6 +65,27 @@ class DbtFormat:
     def compare(self, old: Any, new: Any, settings: Settings) -> list[Change]:
         assert isinstance(old, Manifest) and isinstance(new, Manifest)
         return Comparer(old, new, settings.guarantees).run()
+
+    def references(self, loaded: Any) -> ElementGraph:
+        assert isinstance(loaded, Manifest)
+        return element_graph(loaded)
+
+
+def element_graph(manifest: Manifest) -> ElementGraph:
+    """Lineage for impact analysis: a relation, named as consumers declare it (``orders``,
+    ``raw.orders``, ``orders.v2``, lower-cased), refers to the relations it is built from
+    (``depends_on.nodes``), and is shown by its key (``model.shop.orders``)."""
+    by_id = {r.unique_id: r for r in manifest.relations.values()}
+    edges: dict[str, tuple[str, ...]] = {}
+    shown: dict[str, str] = {}
+    for relation in manifest.relations.values():
+        label = relation.label.lower()
+        shown[label] = relation.key
+        parents = (by_id.get(uid) for uid in relation.depends_on)
+        refs = tuple(dict.fromkeys(p.label.lower() for p in parents if p is not None))
+        if refs:
+            edges[label] = refs
+    return ElementGraph(edges, lineage=True, shown=shown)
 
 
 def _json(source: Source, path: str) -> Document:

@@ -68,6 +68,7 @@ class Relation:
     columns: dict[str, Column] = field(default_factory=dict)  # by lower-cased name
     guarantees: dict[str, Guarantee] = field(default_factory=dict)  # relation-level, by key
     column_guarantees: dict[str, dict[str, Guarantee]] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()  # the unique ids it is built from (impact lineage only)
 
     @property
     def key(self) -> str:

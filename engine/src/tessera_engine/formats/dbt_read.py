@@ -98,6 +98,7 @@ def _relation(node: dict[str, Any], unique_id: str, pointer: str, doc: Document)
         contract_enforced=contract.get("enforced") is True,
         deprecation_date=_text(node.get("deprecation_date")),
         description=str(node.get("description") or ""),
+        depends_on=_depends_on(node),
     )
     _columns(relation, node, pointer)
     _constraints(relation, node.get("constraints"), join(pointer, "constraints"), None)
@@ -243,6 +244,13 @@ def normal_type(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return " ".join(value.lower().split())
+
+
+def _depends_on(node: dict[str, Any]) -> tuple[str, ...]:
+    """``depends_on.nodes``: what a model or snapshot is built from (read for impact lineage;
+    no finding uses it)."""
+    nodes = _dict(node.get("depends_on")).get("nodes")
+    return tuple(str(n) for n in nodes) if isinstance(nodes, list) else ()
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from ..errors import FormatError, LoadError
 from ..modes import Mode
 from .graphql_build import build, sdl_position
 from .graphql_compare import compare
-from .graphql_model import Schema, SourceFile
+from .graphql_model import Schema, SourceFile, named
 from .graphql_sdl import Document, SdlDuplicateError, SdlSyntaxError, read, token_offsets
-from .native import Change, Settings
+from .native import Change, ElementGraph, Settings
 
 SDL_SUFFIXES = (".graphql", ".graphqls", ".gql")
 
@@ -50,6 +50,39 @@ class GraphQLFormat:
 
     def compare(self, old: Schema, new: Schema, settings: Settings) -> Iterable[Change]:
         return compare(old, new)
+
+    def references(self, loaded: Schema) -> ElementGraph:
+        return element_graph(loaded)
+
+
+def element_graph(schema: Schema) -> ElementGraph:
+    """For impact analysis: a field (``Query.order``, ``Order.customer``) or input field refers
+    to the named types of its type and arguments; a type to its fields, a union to its members,
+    an interface to the types implementing it (a query may select their fields). An object
+    does not refer to its interfaces: it declares every field they have."""
+    types = schema.types
+    implementations: dict[str, list[str]] = {}
+    for name, definition in types.items():
+        for interface in definition.interfaces:
+            implementations.setdefault(interface, []).append(name)
+    edges: dict[str, tuple[str, ...]] = {}
+    for name, definition in types.items():
+        refs: list[str] = []
+        members = [
+            (field_name, [f.type, *(a.type for a in f.args.values())])
+            for field_name, f in definition.fields.items()
+        ]
+        members += [(input_name, [v.type]) for input_name, v in definition.inputs.items()]
+        for member, type_refs in members:
+            targets = tuple(t for t in dict.fromkeys(named(r) for r in type_refs) if t in types)
+            if targets:
+                path = f"{name}.{member}"
+                edges[path] = targets
+                refs.append(path)
+        refs += definition.members + implementations.get(name, [])
+        if refs:
+            edges[name] = tuple(dict.fromkeys(refs))
+    return ElementGraph(edges)
 
 
 def read_sdl(name: str, texts: list[tuple[str, str]]) -> Schema:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..catalog import Catalog
 from ..documents import Source
@@ -78,6 +78,36 @@ class NativeFormat(Protocol):
 
     def compare(self, old: Any, new: Any, settings: Settings) -> Iterable[Change]:
         """Every change from ``old`` to ``new``."""
+
+
+@dataclass(frozen=True)
+class ElementGraph:
+    """What refers to what inside one loaded version, for impact analysis (``registry/
+    impact_reach``): a consumer that uses an element is concerned by changes to the elements
+    it reaches. Nothing here changes a finding.
+
+    ``edges`` maps an element's name, spelled as consumers declare it (``Query.order``,
+    ``Order.customer``, ``shop.v1.Orders/Get``, ``shop.Order.address``), to the names of the
+    elements it refers to directly (the types a field returns or takes, the messages of an
+    RPC, the named types a field holds). ``lineage``: the edges are data lineage (an element
+    is built from the ones it refers to: a dbt model from its parents) rather than types, so
+    what they reach is informational and limited to the registry's transitive depth.
+    ``shown`` names an element in a chain when its declared name is not the one people read
+    (dbt: ``orders`` is shown ``model.shop.orders``).
+    """
+
+    edges: Mapping[str, tuple[str, ...]]
+    lineage: bool = False
+    shown: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ReferencingFormat(Protocol):
+    """A native format that can tell impact analysis what its elements refer to (optional:
+    a format without ``references`` is matched by names alone)."""
+
+    def references(self, loaded: Any) -> ElementGraph:
+        """The element graph of one version as ``load`` returned it."""
 
 
 NATIVE_FORMATS = {

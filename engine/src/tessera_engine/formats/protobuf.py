@@ -13,7 +13,7 @@ from typing import Any
 
 from ..documents import Source
 from ..modes import Mode
-from .native import Change, Settings
+from .native import Change, ElementGraph, Settings
 from .protobuf_compile import SUFFIXES, Compilation, start
 from .protobuf_model import Module, build
 
@@ -53,3 +53,32 @@ class ProtobufFormat:
         assert isinstance(old, ProtoVersion) and isinstance(new, ProtoVersion)
         new_module = new.module  # the new version's errors first
         return compare(old.module, new_module, settings)
+
+    def references(self, loaded: Any) -> ElementGraph:
+        assert isinstance(loaded, ProtoVersion)
+        return element_graph(loaded.module)
+
+
+def element_graph(module: Module) -> ElementGraph:
+    """For impact analysis: a service refers to its RPCs (``shop.v1.Orders/Get``), an RPC to
+    its request and response messages, a message to its fields of message or enum type
+    (``shop.v1.Order.line``, map entries included), and such a field to its type. Nested
+    messages need no edge: their names are inside their parent's."""
+    edges: dict[str, tuple[str, ...]] = {}
+    for name, service in module.services.items():
+        rpcs: list[str] = []
+        for method in service.proto.method:
+            rpc = f"{name}/{method.name}"
+            edges[rpc] = (method.input_type.lstrip("."), method.output_type.lstrip("."))
+            rpcs.append(rpc)
+        edges[name] = tuple(rpcs)
+    for name, message in module.messages.items():
+        fields: list[str] = []
+        for f in message.proto.field:
+            if f.type_name:
+                path = f"{name}.{f.name}"
+                edges[path] = (f.type_name.lstrip("."),)
+                fields.append(path)
+        if fields:
+            edges[name] = tuple(fields)
+    return ElementGraph(edges)

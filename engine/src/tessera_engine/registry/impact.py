@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import Any
 
 from ..documents import Source
 from ..engine import DiffOptions, diff
@@ -27,6 +28,7 @@ from ..modes import Mode
 from .impact_index import FindingIndex
 from .impact_keys import NOT_A_CONSUMER_CHANGE, finding_keys, usage_keys
 from .impact_lineage import transitive
+from .impact_reach import Reacher, reacher
 from .impact_result import (
     Acknowledgement,
     AffectedConsumer,
@@ -62,9 +64,22 @@ def impact(
     versioning = registry.versioning_of(contract)
     current, proposed = checked_versions(contract, versioning, current_version, proposed_version)
     options = diff_options(registry, contract, current, proposed)
-    result = diff(old, new, options, source=source, old_source=old_source)
+    loaded: list[tuple[Sequence[Any], Any]] = []
+    result = diff(
+        old,
+        new,
+        options,
+        source=source,
+        old_source=old_source,
+        loaded=lambda olds, version: loaded.append((olds, version)),
+    )
     return assess(
-        registry, contract, result, current_version=current_version, proposed_version=proposed
+        registry,
+        contract,
+        result,
+        current_version=current_version,
+        proposed_version=proposed,
+        loaded=loaded[0] if loaded else None,
     )
 
 
@@ -104,8 +119,11 @@ def assess(
     *,
     current_version: str | None = None,
     proposed_version: str | None = None,
+    loaded: tuple[Sequence[Any], Any] | None = None,
 ) -> ImpactResult:
-    """The consumers ``result`` (a diff of ``contract``) concerns, and whether they must ack."""
+    """The consumers ``result`` (a diff of ``contract``) concerns, and whether they must ack.
+    ``loaded``: the versions the diff loaded (``engine.diff``'s ``loaded`` hook), to follow
+    references from what consumers use to what changed; without it, names alone match."""
     policy = registry.prerelease_of(contract)
     versions = version_info(
         contract,
@@ -116,9 +134,11 @@ def assess(
         result.bump,
     )
     index = FindingIndex(result.findings, lambda f: finding_keys(result.format, f))
+    depth = registry.settings.transitive_depth
+    reach = reacher(result.format, result.mode, loaded, index, depth)
     direct: list[tuple[Consumer, Dependency, tuple[Match, ...]]] = []
     for consumer, dependency in registry.consumers_of(contract.id):
-        matches = consumer_matches(result.format, dependency.uses, index)
+        matches = consumer_matches(result.format, dependency.uses, index, reach)
         if matches:
             direct.append((consumer, dependency, matches))
     skip = versions.prerelease and policy.skip_acknowledgement
@@ -129,7 +149,7 @@ def assess(
         matches: tuple[Match, ...],
         chain: tuple[Link, ...],
     ) -> AffectedConsumer:
-        breaking = any(m.severity is Severity.BREAKING for m in matches)
+        breaking = any(m.needs_acknowledgement for m in matches)
         return AffectedConsumer(
             consumer=consumer.id,
             team=consumer.team,
@@ -159,8 +179,11 @@ def assess(
     )
 
 
-def consumer_matches(format_name: str, usage: Usage, index: FindingIndex) -> tuple[Match, ...]:
-    """The findings that concern one dependency's declared ``usage``, in finding order."""
+def consumer_matches(
+    format_name: str, usage: Usage, index: FindingIndex, reach: Reacher | None = None
+) -> tuple[Match, ...]:
+    """The findings that concern one dependency's declared ``usage``, in finding order: those
+    its entries meet by name, then (``reach``) those inside the elements they reach."""
     findings = index.findings
     if usage.everything:
         return tuple(
@@ -181,6 +204,17 @@ def consumer_matches(format_name: str, usage: Usage, index: FindingIndex) -> tup
                     severity = _severity(finding, select_star=star)
                     if severity >= Severity.DANGEROUS:
                         found[hit.finding] = Match(finding, kind, entry, hit.relation, severity)
+    if reach is not None:
+        for kind in USAGE_KINDS:
+            for entry in getattr(usage, kind):
+                for through in reach.hits(kind, entry):
+                    if through.finding in found:
+                        continue
+                    finding = findings[through.finding]
+                    if finding.severity >= Severity.DANGEROUS:
+                        found[through.finding] = Match(
+                            finding, kind, entry, through.relation, finding.severity, through.via
+                        )
     return tuple(found[number] for number in sorted(found))
 
 
@@ -191,13 +225,13 @@ def _severity(finding: Finding, *, select_star: bool) -> Severity:
 
 
 def _carries(matches: tuple[Match, ...]) -> bool:
-    return any(m.severity is Severity.BREAKING for m in matches)
+    return any(m.needs_acknowledgement for m in matches)
 
 
 def _acknowledgement(
     consumers: list[AffectedConsumer], result: DiffResult, versions: VersionInfo, skip: bool
 ) -> Acknowledgement:
-    breaking = [c for c in consumers if not c.transitive and c.severity is Severity.BREAKING]
+    breaking = [c for c in consumers if not c.transitive and c.breaking_use]
     teams = tuple(dict.fromkeys(c.team for c in breaking))
     if not result.breaking:
         return Acknowledgement(False, "no breaking changes")

@@ -8,6 +8,10 @@ A usage key ``U`` and a finding key ``F`` concern each other when:
   ``shop.v1.Order`` used, ``shop.v1.Order.Line.qty`` changed);
 - ``parent``: ``F`` encloses ``U`` (the element around the used one changed or was removed:
   ``Order`` removed, ``Order.email`` used).
+
+Through references (``impact_reach``) a usage also meets the changes inside the elements it
+reaches: ``reaches`` (the used operation, field or type leads to the changed type) and
+``downstream`` (dbt lineage: the used model is built from the changed one; informational).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ..model import Finding
 from .impact_keys import Key
 
 EXACT, INSIDE, PARENT = "exact", "inside", "parent"
+REACHES, DOWNSTREAM = "reaches", "downstream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,20 @@ class FindingIndex:
                 self._exact.setdefault(key, []).append((number, key))
                 for end in range(1, len(key)):  # every enclosing key
                     self._inside.setdefault(key[:end], []).append((number, key))
+
+    def has_within(self, key: Key) -> bool:
+        """Some finding is the element ``key`` or inside it."""
+        return key in self._exact or key in self._inside
+
+    def within(self, key: Key) -> list[Hit]:
+        """The findings on the element ``key`` or inside it, each once (exact first)."""
+        hits = [Hit(number, EXACT, element) for number, element in self._exact.get(key, [])]
+        seen = {hit.finding for hit in hits}
+        for number, element in self._inside.get(key, []):
+            if number not in seen:
+                seen.add(number)
+                hits.append(Hit(number, INSIDE, element))
+        return hits
 
     def lookup(self, key: Key) -> list[Hit]:
         """The findings that concern a usage with this key, each once, closest relation first."""

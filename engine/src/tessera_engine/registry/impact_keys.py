@@ -246,6 +246,28 @@ def dbt_column_keys(entry: str) -> list[Key]:
     return [("dbt", relation, column)]
 
 
+# --- references (impact_reach): element names as the format's ElementGraph spells them
+
+
+def node_key(format_name: str, name: str) -> Key | None:
+    """The key of an element of a format's reference graph (``Order.customer``,
+    ``shop.v1.Orders/Get``, ``shop.Order.address``; a dbt relation ``raw.orders``)."""
+    if format_name == "dbt":
+        return ("dbt", name.lower())
+    reader = _USAGE_KEYS.get(format_name, {}).get("messages")
+    keys = reader(name) if reader else []
+    return keys[0] if keys else None
+
+
+def root_keys(format_name: str, kind: str, entry: str) -> list[Key]:
+    """The graph elements a declared usage entry starts from: the entry's own element (for dbt,
+    the relation of a column: lineage is known per relation, not per column)."""
+    keys = [k for k in usage_keys(format_name, kind, entry) if k[0] != "op"]
+    if format_name == "dbt":
+        return list(dict.fromkeys(k[:2] for k in keys))
+    return keys
+
+
 def _generic_finding_keys(finding: Finding) -> list[Key]:
     return [operation_key(op) for op in finding.operations]
 

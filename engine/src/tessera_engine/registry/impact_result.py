@@ -16,22 +16,40 @@ class Match:
     ``kind`` is the usage kind (operations, fields, messages, columns) or ``everything`` for a
     consumer that declared no ``uses``; ``usage`` the entry as declared; ``relation`` how it
     met the change (exact, inside: the change is inside the used element, parent: the used
-    element is inside the changed or removed one, everything); ``severity`` the finding's
-    severity for this consumer (an added column is dangerous for a ``select *`` reader)."""
+    element is inside the changed or removed one, reaches: the used element leads to the
+    changed one through types or ``$ref``s, downstream: the used dbt model is built from the
+    changed one, everything); ``via`` the chain for ``reaches`` and ``downstream``
+    (``Query.order -> Order.email``; ``model.shop.orders -> model.shop.orders_daily``);
+    ``severity`` the finding's severity for this consumer (an added column is dangerous for a
+    ``select *`` reader)."""
 
     finding: Finding
     kind: str
     usage: str
     relation: str
     severity: Severity
+    via: tuple[str, ...] = ()
+
+    @property
+    def informs(self) -> bool:
+        """Reached through dbt lineage: listed, never asked to acknowledge (which columns of
+        the used model carry the changed one is not known)."""
+        return self.relation == "downstream"
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.severity is Severity.BREAKING and not self.informs
 
     def to_dict(self) -> dict[str, Any]:
+        usage: dict[str, Any] = {"kind": self.kind, "entry": self.usage, "relation": self.relation}
+        if self.via:
+            usage["via"] = list(self.via)
         return {
             "fingerprint": self.finding.fingerprint,
             "rule": self.finding.rule,
             "element": self.finding.path,
             "severity": self.severity.value,
-            "usage": {"kind": self.kind, "entry": self.usage, "relation": self.relation},
+            "usage": usage,
         }
 
 
@@ -77,6 +95,11 @@ class AffectedConsumer:
     @property
     def transitive(self) -> bool:
         return bool(self.chain)
+
+    @property
+    def breaking_use(self) -> bool:
+        """A breaking finding meets what it uses (not only through dbt lineage)."""
+        return any(m.needs_acknowledgement for m in self.matches)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -65,11 +65,14 @@ def range_phrase(consumer: AffectedConsumer, proposed: str | None) -> str:
 
 
 def usage_phrase(match: Match, consumer: AffectedConsumer) -> str:
-    """How the consumer met the change: ``uses fields Order.email (exact)``; for a consumer
-    reached through lineage, how the first republisher did: ``etl uses ...``."""
+    """How the consumer met the change: ``uses fields Order.email (exact)``, ``uses operations
+    Query.order (reaches: Query.order -> Order.email)``; for a consumer reached through
+    lineage, how the first republisher did: ``etl uses ...``."""
     who = f"{consumer.chain[0].consumer} uses" if consumer.chain else "uses"
     if match.kind == "everything":
         return f"{who} everything (no uses declared)"
+    if match.via:
+        return f"{who} {match.kind} {match.usage} ({match.relation}: {' -> '.join(match.via)})"
     return f"{who} {match.kind} {match.usage} ({match.relation})"
 
 
