@@ -17,7 +17,6 @@ own contract goes through that contract's proposal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from ..documents import Source
@@ -96,20 +95,15 @@ def diff_options(
 ) -> DiffOptions:
     """The diff settings of ``contract``, from the reviewed registry files only."""
     mode = registry.mode_of(contract)
-    settings: dict[str, object] = {
-        "format": contract.format,
-        "mode": Mode.parse(mode) if mode else None,
-        "policy": contract.policy,
-        "proto_level": contract.proto_level,
-        "current_version": current,
-        "proposed_version": proposed,
-    }
-    known = {f.name for f in fields(DiffOptions)}
-    for name in ("guarantee_policy", "guarantees"):  # the dbt guarantee policy, when supported
-        if name in known:
-            settings[name] = registry.guarantee_policy_of(contract)
-            break
-    return DiffOptions(**settings)  # type: ignore[arg-type]
+    return DiffOptions(
+        format=contract.format,
+        mode=Mode.parse(mode) if mode else None,
+        policy=contract.policy,
+        proto_level=contract.proto_level,
+        guarantees=registry.guarantee_policy_of(contract),
+        current_version=current,
+        proposed_version=proposed,
+    )
 
 
 def assess(
