@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.tessera-setup
 SHARED ?= ../shared
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test bench conformance lint docs clean
+.PHONY: help setup run demo test bench conformance lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -21,7 +21,10 @@ $(STAMP): engine/pyproject.toml app/pyproject.toml requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e engine -e app
 	@touch $(STAMP)
 
-run: setup ## diff the bundled example pair and show what Tessera reports
+run: setup ## serve the app + a worker on 127.0.0.1:8000, SQLite (TESSERA_HOST/PORT/DATABASE_URL)
+	$(BIN)/tessera-app serve
+
+demo: setup ## diff the bundled example pair and show what Tessera reports
 	@echo "+ tessera diff examples/orders/v1.yaml examples/orders/v2.yaml"
 	@$(BIN)/tessera diff examples/orders/v1.yaml examples/orders/v2.yaml; \
 	  rc=$$?; test $$rc -le 1 || exit $$rc; \

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import app_bench
 import breakdown
 import impact
 import machine
@@ -97,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _measure_all(run, tessera, _pairs(args.shared), args.only, Path(tmp))
     native_results = _measure_native(tessera, args, run.runs)
     sections = [native_report.render(native_results, native.versions())]
-    sections += _measure_registry(tessera, args.only, run.runs)
+    sections += _measure_scale(tessera, args.only, run.runs)
     run.load_average.append(os.getloadavg())
     text = report.render(run, "\n\n".join(s for s in sections if s))
     if args.write:
@@ -171,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the measurements whose name matches: the pair names "
         "(github-rest, stripe, stripe-yaml, kubernetes-swagger, graphql-github, "
         "graphql-saleor, proto-pubsub, proto-aiplatform, proto-googleads-v22), registry, "
-        "impact, "
+        "impact, app, "
         "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N",
     )
     peer_source = parser.add_mutually_exclusive_group()
@@ -262,7 +263,7 @@ def _measure_native(
     return [native.measure_pair(tessera, pair, runs, _logged) for pair in chosen]
 
 
-def _measure_registry(tessera: Path, only: re.Pattern[str], runs: int) -> list[str]:
+def _measure_scale(tessera: Path, only: re.Pattern[str], runs: int) -> list[str]:
     """Registry validation (whole process) and impact analysis after load (in-process) on
     generated registries of up to 10,000 contracts and 50,000 declarations."""
     sections = []
@@ -282,6 +283,13 @@ def _measure_registry(tessera: Path, only: re.Pattern[str], runs: int) -> list[s
             "test is `examples/orders` and holds 1% of all declarations. The index is built once "
             "per loaded registry (by `load_registry`).\n\n" + impact.markdown(rows)
         )
+    if only.search("app"):
+        url = os.environ.get("TESSERA_BENCH_DATABASE", app_bench.DEFAULT_DATABASE)
+        _log("app: mirror, graph, proposals and acknowledgements at scale on PostgreSQL")
+        try:
+            sections.append(app_bench.markdown(app_bench.measure(url)))
+        except Exception as err:  # no PostgreSQL here: say so in the report, keep the rest
+            sections.append(f"## The service at scale\n\nNot measured: {type(err).__name__}: {err}")
     return sections
 
 

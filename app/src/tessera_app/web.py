@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from . import __version__
+from .auth import AUTH_RESPONSES, document_optional_reads
 from .db.base import make_engine, session_factory
 from .settings import Settings
 
@@ -46,11 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     for name in ROUTER_MODULES:
-        try:
-            module = import_module(f"{__package__}.api.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"{__package__}.api.{name}":
-                continue  # being built
-            raise
-        app.include_router(module.router, prefix="/api/v1")
+        module = import_module(f"{__package__}.api.{name}")
+        app.include_router(module.router, prefix="/api/v1", responses=AUTH_RESPONSES)
+    document_optional_reads(app)
     return app

@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in SUBCOMMANDS:
         _subcommand(module).add_parser(commands)
+    for plugin in _plugins():
+        plugin.add_parser(commands)
 
     rules = commands.add_parser(
         "rules",
@@ -174,6 +176,26 @@ def _subcommand(module: str) -> Any:
     from importlib import import_module
 
     return import_module(f"{__package__}.{module}")
+
+
+PLUGIN_GROUP = "tessera.commands"
+"""Entry points of installed distributions that add subcommands (the app's ``tessera audit``):
+each names a module with the same ``add_parser(commands)`` as ``SUBCOMMANDS``. The engine never
+imports them by name, so a subcommand exists exactly when its distribution is installed."""
+
+
+def _plugins() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    found = []
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        try:
+            found.append(entry.load())
+        except Exception as err:  # a broken plugin must not take ``tessera diff`` down with it
+            print(
+                f"tessera: warning: subcommand {entry.name!r} did not load: {err}", file=sys.stderr
+            )
+    return found
 
 
 def _mode(text: str) -> Mode:

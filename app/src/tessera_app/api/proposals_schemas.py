@@ -1,0 +1,283 @@
+"""Request and response bodies of the proposals API (``api/proposals.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..db.workflow_models import Acknowledgement, Hold, Proposal, Publication, Waiver
+from ..workflow import ProposalStatus
+
+State = Literal["open", "approved", "published", "withdrawn", "superseded", "expired"]
+Kind = Literal["approved", "migrating", "blocked"]
+Login: Any = Field(
+    default=None,
+    min_length=1,
+    max_length=200,
+    pattern=r"^[^\x00-\x1f\x7f]+$",
+    description="the GitHub login deciding (default: the API key's name)",
+)
+TeamId: Any = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+Evidence: Any = Field(
+    default_factory=dict,
+    description="how the caller checked that the login may act for the team (e.g. the GitHub "
+    "team slug and the membership check); the API key's name is added",
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as err:
+        raise ValueError("the date is out of range") from err
+
+
+class _Ack(BaseModel):
+    team: str = TeamId
+    actor: str | None = Login
+    evidence: dict[str, Any] = Evidence
+
+
+class ApproveAck(_Ack):
+    kind: Literal["approved"]
+    reason: str | None = Field(default=None, max_length=5000)
+
+
+class MigratingAck(_Ack):
+    """Counts as approval; records when the team expects to have migrated."""
+
+    kind: Literal["migrating"]
+    until: datetime = Field(description="the target date of the migration")
+    reason: str | None = Field(default=None, max_length=5000)
+
+    @field_validator("until")
+    @classmethod
+    def _until_utc(cls, value: datetime) -> datetime:
+        utc = _utc(value)
+        assert utc is not None
+        return utc
+
+
+class BlockAck(_Ack):
+    """Holds the proposal until the same team cancels it or acknowledges otherwise."""
+
+    kind: Literal["blocked"]
+    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+
+
+AckRequest = Annotated[ApproveAck | MigratingAck | BlockAck, Field(discriminator="kind")]
+
+
+class HoldRequest(BaseModel):
+    team: str = TeamId
+    actor: str | None = Login
+    reason: str | None = Field(default=None, max_length=5000)
+    evidence: dict[str, Any] = Evidence
+
+
+class WaiverRequest(BaseModel):
+    team: str = TeamId
+    actor: str | None = Login
+    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    until: datetime = Field(description="the waiver ends then (in the future)")
+    evidence: dict[str, Any] = Evidence
+
+    @field_validator("until")
+    @classmethod
+    def _until_utc(cls, value: datetime) -> datetime:
+        utc = _utc(value)
+        assert utc is not None
+        return utc
+
+
+class ForceRequest(BaseModel):
+    actor: str | None = Login
+    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    evidence: dict[str, Any] = Evidence
+
+
+class DecisionOut(BaseModel):
+    id: int
+    team: str
+    actor: str
+    reason: str | None
+    evidence: dict[str, Any]
+    created_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+    end_reason: str | None
+    active: bool
+
+
+class AckOut(DecisionOut):
+    proposal_id: int
+    kind: Kind
+    target_date: datetime | None
+    fingerprints: list[str] = Field(description="the breaking findings it acknowledged")
+    carried_from_id: int | None
+
+    @classmethod
+    def of(cls, ack: Acknowledgement) -> AckOut:
+        return cls(
+            **_decision(ack),
+            proposal_id=ack.proposal_id,
+            kind=ack.kind,  # type: ignore[arg-type]
+            target_date=ack.target_date,
+            fingerprints=list(ack.fingerprints),
+            carried_from_id=ack.carried_from_id,
+        )
+
+
+class HoldOut(DecisionOut):
+    @classmethod
+    def of(cls, hold: Hold) -> HoldOut:
+        return cls(**_decision(hold))
+
+
+class WaiverOut(DecisionOut):
+    until: datetime
+
+    @classmethod
+    def of(cls, waiver: Waiver, now: datetime) -> WaiverOut:
+        data = _decision(waiver)
+        data["active"] = data["active"] and waiver.until > now
+        return cls(**data, until=waiver.until)
+
+
+def _decision(row: Acknowledgement | Hold | Waiver) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "team": row.team,
+        "actor": row.actor,
+        "reason": row.reason,
+        "evidence": dict(row.evidence),
+        "created_at": row.created_at,
+        "ended_at": row.ended_at,
+        "ended_by": row.ended_by,
+        "end_reason": row.end_reason,
+        "active": row.ended_at is None,
+    }
+
+
+class TeamStatusOut(BaseModel):
+    team: str
+    state: Literal["pending", "approved", "migrating", "blocked", "waived"]
+    fingerprints: list[str]
+
+
+class PublicationOut(BaseModel):
+    version: str
+    merge_commit: str
+    bump: str
+    notes: list[str]
+    published_at: datetime
+
+
+class ProposalOut(BaseModel):
+    id: int
+    contract: str
+    pull_request: int
+    head_sha: str
+    state: State
+    required: dict[str, list[str]] = Field(
+        description="team -> fingerprints of the breaking findings it must acknowledge"
+    )
+    informed: list[str]
+    bump: str
+    versioning: str
+    current_version: str | None
+    proposed_version: str | None
+    published_version: str | None
+    merge_commit: str | None
+    notes: list[str]
+    supersedes: int | None
+    forced_by: str | None
+    force_reason: str | None
+    opened_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, p: Proposal) -> ProposalOut:
+        return cls(
+            id=p.id,
+            contract=p.contract_id,
+            pull_request=p.pull_request,
+            head_sha=p.head_sha,
+            state=p.state,  # type: ignore[arg-type]
+            required=dict(p.required),
+            informed=list(p.informed),
+            bump=p.bump,
+            versioning=p.versioning,
+            current_version=p.current_version,
+            proposed_version=p.proposed_version,
+            published_version=p.published_version,
+            merge_commit=p.merge_commit,
+            notes=list(p.notes),
+            supersedes=p.supersedes_id,
+            forced_by=p.forced_by,
+            force_reason=p.force_reason,
+            opened_at=p.opened_at,
+            updated_at=p.updated_at,
+            expires_at=p.expires_at,
+            closed_at=p.closed_at,
+        )
+
+
+class ProposalDetail(ProposalOut):
+    teams: list[TeamStatusOut] = Field(description="each required team's standing")
+    waiting_on: list[str] = Field(description="why it is not approved, one line each")
+    acknowledgements: list[AckOut] = Field(description="every acknowledgement, ended ones too")
+    holds: list[HoldOut]
+    waivers: list[WaiverOut]
+    publication: PublicationOut | None
+
+    @classmethod
+    def build(
+        cls, p: Proposal, status: ProposalStatus, publication: Publication | None, now: datetime
+    ) -> ProposalDetail:
+        return cls(
+            **ProposalOut.of(p).model_dump(),
+            teams=[
+                TeamStatusOut(
+                    team=t.team,
+                    state=t.state,  # type: ignore[arg-type]
+                    fingerprints=list(t.fingerprints),
+                )
+                for t in status.teams
+            ],
+            waiting_on=[] if status.forced else list(status.waiting_on),
+            acknowledgements=[AckOut.of(a) for a in p.acknowledgements],
+            holds=[HoldOut.of(h) for h in p.holds],
+            waivers=[WaiverOut.of(w, now) for w in p.waivers],
+            publication=None
+            if publication is None
+            else PublicationOut(
+                version=publication.version,
+                merge_commit=publication.merge_commit,
+                bump=publication.bump,
+                notes=list(publication.notes),
+                published_at=publication.published_at,
+            ),
+        )
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class AckPage(BaseModel):
+    items: list[AckOut]
+    total: int
+    limit: int
+    offset: int
