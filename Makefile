@@ -22,7 +22,7 @@ $(STAMP): engine/pyproject.toml app/pyproject.toml requirements-dev.txt
 	@touch $(STAMP)
 
 run: setup ## serve the app + a worker on 127.0.0.1:8000, SQLite (TESSERA_HOST/PORT/DATABASE_URL)
-	$(BIN)/tessera-app serve
+	TESSERA_REGISTRY_PATH=$${TESSERA_REGISTRY_PATH:-registry-template} $(BIN)/tessera-app serve
 
 demo: setup ## diff the bundled example pair and show what Tessera reports
 	@echo "+ tessera diff examples/orders/v1.yaml examples/orders/v2.yaml"
