@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.tessera-setup
 SHARED ?= ../shared
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo test bench conformance lint docs clean
+.PHONY: help setup run demo diff-demo test bench conformance lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -24,7 +24,10 @@ $(STAMP): engine/pyproject.toml app/pyproject.toml requirements-dev.txt
 run: setup ## serve the app + a worker on 127.0.0.1:8000, SQLite (TESSERA_HOST/PORT/DATABASE_URL)
 	TESSERA_REGISTRY_PATH=$${TESSERA_REGISTRY_PATH:-registry-template} $(BIN)/tessera-app serve
 
-demo: setup ## diff the bundled example pair and show what Tessera reports
+demo: setup ## the GitHub App end to end against the fake GitHub (exits 0 when it publishes)
+	$(BIN)/python demo/scenario.py
+
+diff-demo: setup ## diff the bundled example pair and show what Tessera reports
 	@echo "+ tessera diff examples/orders/v1.yaml examples/orders/v2.yaml"
 	@$(BIN)/tessera diff examples/orders/v1.yaml examples/orders/v2.yaml; \
 	  rc=$$?; test $$rc -le 1 || exit $$rc; \
@@ -46,6 +49,7 @@ lint: setup ## ruff and mypy
 
 docs: setup ## regenerate the generated pages in docs/ and the template's schemas
 	$(BIN)/python -m tessera_engine.docgen docs
+	$(BIN)/python -m tessera_app.docgen docs
 	cp engine/src/tessera_engine/registry/schemas/*.schema.json registry-template/schemas/
 
 clean: ## remove the environment and caches

@@ -18,16 +18,71 @@ DEFAULT_DATABASE_URL = "sqlite:///./tessera.db"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TESSERA_", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
-    database_url: str = DEFAULT_DATABASE_URL
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    registry_path: str | None = None  # a checkout of the registry repository to mirror
-    secret_key: str = "development"  # signs nothing yet; hashes API keys with a pepper
-    webhook_secrets: str = "development"  # comma-separated: several during rotation
-    worker_poll_seconds: float = Field(default=1.0, gt=0)
-    job_max_attempts: int = Field(default=5, ge=1)
-    proposal_timeout_days: int = Field(default=30, ge=1)
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="`development`, `test` or `production`; outside development, placeholder "
+        "or short (under 16 characters) secrets are refused at start-up",
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="`sqlite:///path` or `postgresql://user:password@host:5432/db` (psycopg 3)",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="the address `tessera-app serve` listens on (the container image: `0.0.0.0`)",
+    )
+    port: int = Field(
+        default=8000, ge=1, le=65535, description="the port `tessera-app serve` listens on"
+    )
+    registry_path: str | None = Field(
+        default=None,
+        description="a checkout of the registry repository to mirror; when set, the worker "
+        "resyncs the mirror from it every 15 minutes",
+    )
+    secret_key: str = Field(
+        default="development",
+        description="the pepper of API key hashes: changing it invalidates every key",
+    )
+    webhook_secrets: str = Field(
+        default="development",
+        description="GitHub webhook secrets, comma-separated: the first signs, all verify "
+        "(list the new and the old one during rotation)",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how long an idle worker sleeps between looks at the queue"
+    )
+    job_max_attempts: int = Field(
+        default=5, ge=1, description="attempts before a job is dead-lettered"
+    )
+    proposal_timeout_days: int = Field(default=30, ge=1, description="the default proposal timeout")
+    # The GitHub App (docs/github-app.md): id, private key (PEM text or "@path"), API base URL
+    # (GitHub Enterprise: https://HOST/api/v3), the App's bot login (its own comments are
+    # ignored), and the registry repository ("owner/name") and branch the App publishes to.
+    github_app_id: int | None = Field(default=None, description="the GitHub App's id")
+    github_private_key: str | None = Field(
+        default=None, description="the GitHub App's private key: PEM text, or `@/path/to/key.pem`"
+    )
+    github_base_url: str = Field(
+        default="https://api.github.com",
+        description="the GitHub API; GitHub Enterprise Server: `https://HOST/api/v3`",
+    )
+    github_bot_login: str | None = Field(
+        default=None,
+        description="the App's bot login, e.g. `tessera[bot]`; its own comments are ignored",
+    )
+    registry_repo: str | None = Field(
+        default=None,
+        description="the registry repository (`owner/name`) the App publishes versions to",
+    )
+    registry_branch: str = Field(
+        default="main", description="the registry branch versions are published to"
+    )
+    # The GitHub team ("org/slug") whose members may /tessera force-publish and waive (G4)
+    github_admin_team: str | None = Field(
+        default=None,
+        description="the GitHub team (`org/slug`) whose members may `/tessera force-publish` "
+        "and waive",
+    )
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

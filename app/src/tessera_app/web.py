@@ -49,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTER_MODULES:
         module = import_module(f"{__package__}.api.{name}")
         app.include_router(module.router, prefix="/api/v1", responses=AUTH_RESPONSES)
+    app.include_router(import_module(f"{__package__}.github.ingress").router)  # /webhooks/github
     document_optional_reads(app)
     return app

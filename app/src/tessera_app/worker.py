@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .db.base import transaction, utcnow
 from .db.queue_models import Job
+from .github import handlers as _github_handlers  # noqa: F401  (registers the github.* jobs)
 from .queue import (
     DEFAULT_LEASE,
     HANDLERS,
@@ -58,6 +59,7 @@ class Periodic:
 PERIODIC = (
     Periodic("proposals.expire", timedelta(minutes=5)),
     Periodic("registry.resync", timedelta(minutes=15)),
+    Periodic("github.reconcile", timedelta(minutes=10)),  # when the GitHub App is configured
 )
 
 
@@ -180,6 +182,8 @@ class Worker:
                 if periodic.kind not in self.handlers:
                     continue
                 payload: dict[str, Any] = {}
+                if periodic.kind == "github.reconcile" and self.settings.github_app_id is None:
+                    continue
                 if periodic.kind == "registry.resync":
                     if not self.settings.registry_path:
                         continue

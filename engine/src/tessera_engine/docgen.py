@@ -1,7 +1,9 @@
-"""Generated documentation: the rule reference and the CLI reference.
+"""Generated documentation: the rule reference, the rule examples, the CLI reference and the
+registry reference.
 
-``python -m tessera_engine.docgen DOCS_DIR`` (``make docs``) rewrites ``rules.md`` and
-``cli.md`` there; a test fails when the committed pages differ from what this produces.
+``python -m tessera_engine.docgen DOCS_DIR`` (``make docs``) rewrites ``rules.md``,
+``rule-examples.md``, ``cli.md`` and ``registry-reference.md`` there; a test fails when the
+committed pages differ from what this produces.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def rules_markdown(catalog: Catalog) -> str:
             lines += [f"### `{rule.id}`", "", rule.summary, ""]
             lines += _severity_table(rule)
             lines += ["", f"Why: {rule.why}", "", f"Message: `{rule.message}`"]
+            anchor = rule.id.replace(".", "")
+            lines += ["", f"Examples: [reported and not reported](rule-examples.md#{anchor})"]
             peers = "; ".join(
                 f"{peer}: " + ", ".join(f"`{i}`" for i in ids)
                 for peer, ids in rule.peers.items()
@@ -152,7 +156,16 @@ def cli_markdown() -> str:
 
 
 def pages() -> dict[str, str]:
-    return {"rules.md": rules_markdown(load_catalog()), "cli.md": cli_markdown()}
+    from .docgen_examples import rule_examples_markdown
+    from .docgen_registry import registry_reference_markdown
+
+    catalog = load_catalog()
+    return {
+        "rules.md": rules_markdown(catalog),
+        "rule-examples.md": rule_examples_markdown(catalog),
+        "cli.md": cli_markdown(),
+        "registry-reference.md": registry_reference_markdown(),
+    }
 
 
 def main(argv: list[str]) -> int:

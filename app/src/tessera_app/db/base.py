@@ -60,16 +60,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # pysqlite opens transactions itself, lazily, only before a write: SAVEPOINTs and
+    # rollbacks then misbehave. Take control (SQLAlchemy's documented recipe): no implicit
+    # transactions, and an explicit BEGIN IMMEDIATE when SQLAlchemy begins one.
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE: take the write lock up front (waiting up to busy_timeout), so a transaction
+    # never fails half-way when it starts writing while the worker writes too.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

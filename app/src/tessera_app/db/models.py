@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "audit_models",  # the hash-chained audit log
     "queue_models",  # durable jobs
     "auth_models",  # API keys
+    "github_models",  # webhook deliveries, check runs, sticky comments, proposal issues
 )
 
 

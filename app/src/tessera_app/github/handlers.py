@@ -1,0 +1,231 @@
+"""The ``github.*`` job handlers: one per webhook event the ingress stores and queues.
+
+    configure(app_factory)   tests and the demo inject a ``GitHubApp`` (wired to the fake)
+    github_app(settings)     the App client the handlers use (built from the settings)
+
+Each handler loads the stored delivery (``ingress.load``), reads it leniently
+(``payloads.parse``), takes the installation client (token cached by the gateway until it
+expires) and dispatches:
+
+    pull_request                  closed -> publish (merge, withdrawal); else pull_requests
+    pull_request_review           acks.on_review
+    issue_comment                 acks.on_issue_comment
+    issues                        a proposal issue closed by hand while its proposal is live
+                                  is reopened (decisions are made with commands)
+    push                          publish.on_push (a direct push to a default branch)
+    check_run / check_suite       checks (a "Re-run")
+    installation[_repositories]   installations
+
+then marks the delivery ``processed`` in the same transaction. A handler that raises rolls
+everything back (the delivery stays ``queued``) and the queue retries the job with backoff;
+GitHub calls are idempotent (found by marker, by name, or checked before writing), so a retry
+converges. Two more kinds: ``github.direct_push`` (a push judged after its grace period) and
+``github.reconcile`` (periodic: ``reconcile.run``).
+
+Importing this module registers the handlers (``tessera_app.worker`` imports it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from ..queue import handler
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from .gateway import GitHubApp, Installation
+
+log = logging.getLogger(__name__)
+
+AppFactory = Callable[[Settings], "GitHubApp"]
+_factory: AppFactory | None = None
+_settings: Settings | None = None
+_apps: dict[tuple[int, str], GitHubApp] = {}
+
+
+class NotConfigured(RuntimeError):
+    """The GitHub App settings are missing (``TESSERA_GITHUB_APP_ID``, ``..._PRIVATE_KEY``)."""
+
+
+def configure(app_factory: AppFactory | None, settings: Settings | None = None) -> None:
+    """Use ``app_factory`` (and ``settings``) instead of the environment; None: back to it."""
+    global _factory, _settings
+    _factory, _settings = app_factory, settings
+    _apps.clear()
+
+
+def settings() -> Settings:
+    return _settings if _settings is not None else Settings()
+
+
+def private_key(value: str) -> str:
+    """The PEM text of ``TESSERA_GITHUB_PRIVATE_KEY`` (the text itself, or ``@path``)."""
+    if value.startswith("@"):
+        return Path(value[1:]).expanduser().read_text(encoding="utf-8")
+    return value.replace("\\n", "\n")
+
+
+def github_app(current: Settings) -> GitHubApp:
+    """The App client: the injected factory's, else one built from the settings (kept, so
+    installation tokens are reused until they expire)."""
+    if _factory is not None:
+        return _factory(current)
+    if current.github_app_id is None or not current.github_private_key:
+        raise NotConfigured(
+            "the GitHub App is not configured: set TESSERA_GITHUB_APP_ID and "
+            "TESSERA_GITHUB_PRIVATE_KEY (docs/github-app.md)"
+        )
+    key = (current.github_app_id, current.github_base_url)
+    if key not in _apps:
+        from .gateway import GitHubApp, GitHubSettings
+
+        _apps[key] = GitHubApp(
+            GitHubSettings(
+                app_id=current.github_app_id,
+                private_key=private_key(current.github_private_key),
+                base_url=current.github_base_url,
+            )
+        )
+    return _apps[key]
+
+
+Dispatch = Callable[[Session, "Installation", Any, Settings], object]
+
+
+def run(session: Session, payload: dict[str, Any], dispatch: Dispatch) -> None:
+    """Load, parse, dispatch and mark one delivery processed."""
+    from . import ingress, payloads
+
+    delivery = ingress.load(session, str(payload["delivery"]))
+    if delivery.status == "processed":
+        return  # already done (an admin re-ran the job)
+    event = payloads.parse(delivery.event, delivery.payload)
+    if event is None:
+        ingress.finish(session, delivery.id)
+        return
+    current = settings()
+    installation_id = getattr(event, "installation_id", None) or delivery.installation_id
+    if installation_id is None:
+        log.warning("delivery %s (%s) names no installation: skipped", delivery.id, delivery.event)
+        ingress.finish(session, delivery.id)
+        return
+    gh = github_app(current).installation(int(installation_id))
+    dispatch(session, gh, event, current)
+    ingress.finish(session, delivery.id)
+
+
+# --- the dispatchers ---------------------------------------------------------------------------
+
+
+def _pull_request(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    if event.action == "closed":
+        from .publish import on_pull_request_closed
+
+        on_pull_request_closed(session, gh, event, current)
+        return
+    from .pull_requests import on_pull_request
+
+    on_pull_request(session, gh, event, current)
+
+
+def _review(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .acks import on_review
+
+    on_review(session, gh, event, current)
+
+
+def _comment(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .acks import on_issue_comment
+
+    on_issue_comment(session, gh, event, current)
+
+
+def _issues(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .acks import on_issues
+
+    on_issues(session, gh, event, current)
+
+
+def _push(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .publish import on_push
+
+    on_push(session, gh, event, current)
+
+
+def _check_run(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .checks import on_check_run
+
+    on_check_run(session, gh, event, current)
+
+
+def _check_suite(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .checks import on_check_suite
+
+    on_check_suite(session, gh, event, current)
+
+
+def _installation(session: Session, gh: Installation, event: Any, current: Settings) -> None:
+    from .installations import on_installation
+
+    on_installation(session, gh, event, current)
+
+
+def _installation_repositories(
+    session: Session, gh: Installation, event: Any, current: Settings
+) -> None:
+    from .installations import on_installation_repositories
+
+    on_installation_repositories(session, gh, event, current)
+
+
+DISPATCH: dict[str, Dispatch] = {
+    "pull_request": _pull_request,
+    "pull_request_review": _review,
+    "issue_comment": _comment,
+    "issues": _issues,
+    "push": _push,
+    "check_run": _check_run,
+    "check_suite": _check_suite,
+    "installation": _installation,
+    "installation_repositories": _installation_repositories,
+}
+
+
+def _register(event: str, dispatch: Dispatch) -> None:
+    def job(session: Session, payload: dict[str, Any]) -> None:
+        run(session, payload, dispatch)
+
+    job.__name__ = f"github_{event}"
+    job.__doc__ = f"Process a stored ``{event}`` delivery."
+    handler(f"github.{event}")(job)
+
+
+for _event, _dispatch in DISPATCH.items():
+    _register(_event, _dispatch)
+
+
+@handler("github.direct_push")
+def direct_push(session: Session, payload: dict[str, Any]) -> None:
+    """A push to a default branch, after its grace period: a direct push opens proposals."""
+    from .publish import judge_direct_push
+
+    current = settings()
+    gh = github_app(current).installation(int(payload["installation"]))
+    judge_direct_push(session, gh, payload, current)
+
+
+@handler("github.reconcile")
+def reconcile(session: Session, payload: dict[str, Any]) -> None:
+    """Periodic: judge open pull requests that have no check, redeliver failed deliveries."""
+    from . import reconcile as reconciliation
+
+    current = settings()
+    if _factory is None and current.github_app_id is None:
+        return  # no GitHub App configured: nothing to reconcile
+    report = reconciliation.run(session, github_app(current), current)
+    log.info("github reconcile: %s", report)

@@ -1,0 +1,179 @@
+"""``POST /webhooks/github``: verify, store, enqueue, answer 202. Nothing else happens here.
+
+1. ``X-Hub-Signature-256`` (``sha256=`` + hex HMAC-SHA256 of the raw body) is checked against
+   every secret in ``TESSERA_WEBHOOK_SECRETS`` (several during a rotation), each comparison in
+   constant time and all of them always made: a missing or wrong signature is 401.
+2. The body must be a JSON object and ``X-GitHub-Event``/``X-GitHub-Delivery`` present: else 400.
+3. In one transaction the delivery is inserted (keyed by ``X-GitHub-Delivery``; a redelivery
+   reuses the id, so an existing id changes nothing and answers 202 ``duplicate``) and, for an
+   event the App handles, one job ``github.<event>`` with ``{"delivery": id}`` is enqueued
+   (key ``delivery:<id>``). Any other event is stored as ``ignored`` and answered 202.
+
+Processing (the job) reads the stored payload with ``payloads.py`` and marks the delivery
+``processed`` or ``failed`` (``finish``). GitHub does not retry a delivery it got a 2xx for:
+after a 202 the job queue's retries are what heals a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from ..db.base import transaction, utcnow
+from ..db.github_models import Delivery
+from ..queue import enqueue
+from ..settings import Settings
+from .payloads import READERS
+
+HANDLED_EVENTS = frozenset(READERS)
+"""The events that get a ``github.<event>`` job; any other is stored as ``ignored``."""
+
+MAX_DELIVERY_ID = 100
+MAX_EVENT = 100
+MAX_ERROR = 4000
+
+router = APIRouter(tags=["github"])
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    delivery: str
+    status: str  # queued | ignored | duplicate
+
+
+def signature_of(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value GitHub sends for ``body`` signed with ``secret``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secrets: Sequence[str], body: bytes, signature: str | None) -> bool:
+    """Whether ``signature`` signs ``body`` with one of ``secrets``. Every secret is tried (so
+    the time taken does not say which one matched) and each comparison is constant-time."""
+    if not signature or not secrets:
+        return False
+    given = signature.strip().encode()
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(signature_of(secret, body).encode(), given)
+    return matched
+
+
+def store(
+    session: Session, delivery_id: str, event: str, payload: dict[str, Any], max_attempts: int
+) -> Accepted:
+    """Insert the delivery and enqueue its job (in the caller's transaction); an id already
+    stored is a duplicate and changes nothing."""
+    handled = event in HANDLED_EVENTS
+    action = payload.get("action")
+    installation = payload.get("installation")
+    installation_id = installation.get("id") if isinstance(installation, dict) else None
+    values = {
+        "id": delivery_id,
+        "event": event,
+        "action": action[:MAX_EVENT] if isinstance(action, str) else None,
+        "installation_id": installation_id if type(installation_id) is int else None,
+        "received_at": utcnow(),
+        "payload": payload,
+        "status": "queued" if handled else "ignored",
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(Delivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Delivery.id)
+    ).first()
+    if inserted is None:
+        return Accepted(delivery_id, "duplicate")
+    if handled:
+        enqueue(
+            session,
+            f"github.{event}",
+            {"delivery": delivery_id},
+            key=f"delivery:{delivery_id}",
+            max_attempts=max_attempts,
+        )
+    return Accepted(delivery_id, str(values["status"]))
+
+
+def load(session: Session, delivery_id: str) -> Delivery:
+    """The stored delivery (``LookupError`` if there is none): what a ``github.*`` job reads."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise LookupError(f"no delivery {delivery_id!r}")
+    return delivery
+
+
+def finish(session: Session, delivery_id: str, error: str | None = None) -> None:
+    """Mark a delivery ``processed`` (or ``failed`` with ``error``), in the job's transaction."""
+    delivery = load(session, delivery_id)
+    delivery.status = "failed" if error else "processed"
+    delivery.error = error[:MAX_ERROR] if error else None
+    delivery.processed_at = utcnow()
+    session.flush()
+
+
+def recent_failures(session: Session, limit: int = 100) -> list[Delivery]:
+    """The most recent failed deliveries (for reconciliation and ``/tessera status``)."""
+    query = (
+        select(Delivery)
+        .where(Delivery.status == "failed")
+        .order_by(Delivery.received_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+@router.post(
+    "/webhooks/github",
+    status_code=202,
+    responses={
+        400: {"description": "malformed delivery (headers or JSON)"},
+        401: {"description": "missing or wrong X-Hub-Signature-256"},
+    },
+)
+async def github_webhook(request: Request) -> JSONResponse:
+    """Receive a GitHub webhook delivery: verified, stored and queued; answered 202."""
+    settings: Settings = request.app.state.settings
+    body = await request.body()
+    if not verify(settings.secrets, body, request.headers.get("x-hub-signature-256")):
+        raise HTTPException(401, "missing or wrong X-Hub-Signature-256")
+    event = request.headers.get("x-github-event", "").strip()
+    delivery_id = request.headers.get("x-github-delivery", "").strip()
+    if not event or len(event) > MAX_EVENT or not event.isprintable():
+        raise HTTPException(400, "missing or malformed X-GitHub-Event")
+    if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID or not delivery_id.isprintable():
+        raise HTTPException(400, "missing or malformed X-GitHub-Delivery")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise HTTPException(400, f"the body is not JSON: {err}") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(400, "the body is not a JSON object")
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    accepted = await run_in_threadpool(
+        _store_in_transaction, sessions, delivery_id, event, payload, settings.job_max_attempts
+    )
+    return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)
+
+
+def _store_in_transaction(
+    sessions: sessionmaker[Session],
+    delivery_id: str,
+    event: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+) -> Accepted:
+    with transaction(sessions) as session:
+        return store(session, delivery_id, event, payload, max_attempts)

@@ -1,0 +1,358 @@
+"""The GitHub App's speed: webhook ingress, and a pull request's check on a big spec.
+
+``measure(shared)`` times, on this machine, in-process (``TestClient``: the ASGI app, routing,
+signature check, the database write and the job, no network), with SQLite in a temporary
+directory:
+
+1. ingress: ``DELIVERIES`` signed ``pull_request`` deliveries posted one after the other to
+   ``POST /webhooks/github`` (verify, store, enqueue, 202), deliveries per second and p50/p99
+   latency, next to a bare FastAPI endpoint that only answers 202 (the floor of the stack);
+2. a pull request's check: the time from posting the ``pull_request`` webhook to the finished
+   check run on the fake GitHub (ingress, then the worker's job: the pull request and its spec
+   read through the gateway, diffed against the published version, impact, the proposal, the
+   check run with its annotations, the proposal issue, the sticky comment) for the GitHub REST
+   description (``corpus/openapi/github-rest``, 2021-01-31 -> 2021-10-10, 3.6 MB) with 10 and
+   with 10,000 contracts in the registry mirror: it must not grow with the registry.
+
+``markdown(result)`` renders the section ``make bench`` writes. Run alone:
+``.venv/bin/python bench/github_bench.py [--shared ../shared]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from tessera_app.db.base import make_engine, session_factory, transaction, utcnow
+from tessera_app.db.models import load_all
+from tessera_app.db.registry_models import (
+    Consumer,
+    Contract,
+    ContractVersion,
+    Dependency,
+    RegistrySettings,
+    Team,
+)
+from tessera_app.github import handlers
+from tessera_app.github.fake import FakeState, SyncASGITransport, create_app
+from tessera_app.github.gateway import GitHubApp, GitHubSettings
+from tessera_app.github.ingress import signature_of
+from tessera_app.settings import Settings
+from tessera_app.web import create_app as create_web_app
+from tessera_app.worker import Worker
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests/app/github/fixtures/pull_request/opened.payload.json"
+SECRET = "bench-webhook-secret-0123456789"
+DELIVERIES = 500
+REGISTRY_SIZES = (10, 10_000)
+RUNS = 2  # pull requests timed per registry size (the median is reported)
+REPO, SPEC, CONTRACT = "acme/github", "api.github.com.json", "github-rest"
+OLD, NEW = "2021-01-31", "2021-10-10"
+
+
+@dataclass(frozen=True)
+class Latency:
+    label: str
+    count: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+
+@dataclass(frozen=True)
+class CheckTiming:
+    contracts: int
+    seconds: list[float]
+    conclusion: str
+    annotations: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass(frozen=True)
+class Result:
+    ingress: list[Latency]
+    checks: list[CheckTiming]
+    spec_bytes: int
+
+
+def _post_all(client: TestClient, path: str, body: bytes, count: int, label: str) -> Latency:
+    times = []
+    start = time.perf_counter()
+    for _ in range(count):
+        headers = {
+            "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": signature_of(SECRET, body),
+            "Content-Type": "application/json",
+        }
+        began = time.perf_counter()
+        response = client.post(path, content=body, headers=headers)
+        times.append(time.perf_counter() - began)
+        assert response.status_code == 202, response.text
+    total = time.perf_counter() - start
+    times.sort()
+    return Latency(
+        label,
+        count,
+        total,
+        times[len(times) // 2] * 1000,
+        times[min(len(times) - 1, int(len(times) * 0.99))] * 1000,
+    )
+
+
+def measure_ingress(workdir: Path, count: int = DELIVERIES) -> list[Latency]:
+    body = FIXTURE.read_bytes()
+    bare = FastAPI()
+
+    @bare.post("/webhooks/github", status_code=202)
+    def accept() -> JSONResponse:
+        return JSONResponse({"status": "queued"}, 202)
+
+    url = f"sqlite:///{workdir / 'ingress.db'}"
+    load_all().metadata.create_all(make_engine(url))
+    settings = Settings(database_url=url, webhook_secrets=SECRET)  # type: ignore[call-arg]
+    with TestClient(bare) as floor, TestClient(create_web_app(settings)) as app:
+        _post_all(floor, "/webhooks/github", body, 20, "warm-up")
+        _post_all(app, "/webhooks/github", body, 20, "warm-up")
+        return [
+            _post_all(floor, "/webhooks/github", body, count, "bare FastAPI endpoint (202)"),
+            _post_all(app, "/webhooks/github", body, count, "POST /webhooks/github"),
+        ]
+
+
+def _key() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _mirror(sessions: sessionmaker[Session], contracts: int, old_spec: str) -> None:
+    """A mirror with ``contracts`` contracts: the GitHub REST one (published, two consumers)
+    and generated ones in other repositories."""
+    with transaction(sessions) as session:
+        session.add(RegistrySettings(id=1))
+        session.add_all(
+            [
+                Team(id="platform", github_team="acme/platform"),
+                Team(id="mobile", github_team="acme/mobile"),
+                Team(id="web", github_team="acme/web"),
+            ]
+        )
+        session.flush()
+        rows: list[dict[str, Any]] = [
+            {
+                "id": CONTRACT,
+                "owner_id": "platform",
+                "format": "openapi",
+                "source_repo": REPO,
+                "source_paths": [SPEC],
+                "source_branch": "main",
+            }
+        ]
+        rows += [
+            {
+                "id": f"generated-{n:05d}",
+                "owner_id": "platform",
+                "format": "openapi",
+                "source_repo": f"acme/service-{n % 500}",
+                "source_paths": [f"api/{n}.yaml"],
+                "source_branch": "main",
+            }
+            for n in range(contracts - 1)
+        ]
+        session.execute(insert(Contract), rows)
+        session.add(
+            ContractVersion(
+                contract_id=CONTRACT,
+                version="1.0.0",
+                format="openapi",
+                source_repo=REPO,
+                source_paths=[SPEC],
+                source_commit="0" * 40,
+                published_at=utcnow(),
+                files={SPEC: old_spec},
+            )
+        )
+        session.add_all(
+            [
+                Consumer(id="mobile-app", team_id="mobile", service="mobile-app"),
+                Consumer(id="web-app", team_id="web", service="web-app"),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                Dependency(consumer_id="mobile-app", contract_id=CONTRACT, versions="*"),
+                Dependency(
+                    consumer_id="web-app",
+                    contract_id=CONTRACT,
+                    versions="*",
+                    uses={"operations": ["GET /repos/{owner}/{repo}/pulls"]},
+                ),
+            ]
+        )
+
+
+def measure_check(workdir: Path, shared: Path, contracts: int, runs: int = RUNS) -> CheckTiming:
+    corpus = shared / "corpus/openapi/github-rest"
+    old_spec = (corpus / OLD / SPEC).read_text()
+    new_spec = (corpus / NEW / SPEC).read_text()
+    url = f"sqlite:///{workdir / f'check-{contracts}.db'}"
+    engine = make_engine(url)
+    load_all().metadata.create_all(engine)
+    sessions = session_factory(engine)
+    _mirror(sessions, contracts, old_spec)
+    private, public = _key()
+    fake = FakeState()
+    fake.app.public_key = public
+    fake.seed(
+        {
+            "installations": [{"id": 1, "account": "acme"}],
+            "repos": [
+                {"full_name": REPO, "installation": 1, "branches": {"main": {SPEC: old_spec}}}
+            ],
+        }
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=url, webhook_secrets=SECRET, registry_repo="acme/registry"
+    )
+    fake.add_repo("acme/registry", installation_id=1)
+    fake.push("acme/registry", "main", {"tessera.yaml": "rules_version: 1\n"})
+    app = GitHubApp(
+        GitHubSettings(
+            app_id=1, private_key=private, base_url="http://fake/api/v3", content_pacing_seconds=0
+        ),
+        transport=SyncASGITransport(create_app(fake)),
+    )
+    handlers.configure(lambda _s: app, settings)
+    worker = Worker(sessions, settings, periodic=False)
+    seconds, conclusion, annotations = [], "", 0
+    try:
+        with TestClient(create_web_app(settings)) as client:
+            for run in range(runs):
+                branch = f"change-{run}"
+                fake.push(REPO, branch, {SPEC: new_spec}, from_branch="main")
+                pull = fake.open_pull_request(REPO, branch, "main", title="2021-10-10")
+                body = json.dumps(_payload(pull)).encode()
+                began = time.perf_counter()
+                response = client.post(
+                    "/webhooks/github",
+                    content=body,
+                    headers={
+                        "X-GitHub-Event": "pull_request",
+                        "X-GitHub-Delivery": str(uuid.uuid4()),
+                        "X-Hub-Signature-256": signature_of(SECRET, body),
+                    },
+                )
+                assert response.status_code == 202
+                while worker.run_once():
+                    pass
+                seconds.append(time.perf_counter() - began)
+                runs_made = [c for c in fake.check_runs.values() if c.head_sha == pull.head_sha]
+                assert runs_made, "no check run was made"
+                conclusion = str(runs_made[0].conclusion)
+                annotations = len(runs_made[0].annotations)
+    finally:
+        handlers.configure(None)
+        engine.dispose()
+    return CheckTiming(contracts, seconds, conclusion, annotations)
+
+
+def _payload(pull: Any) -> dict[str, Any]:
+    data = dict(json.loads(FIXTURE.read_text()))
+    data.update(action="opened", number=pull.number, installation={"id": 1})
+    data["repository"]["full_name"] = REPO
+    pr = data["pull_request"]
+    pr["number"] = pull.number
+    pr["head"].update(sha=pull.head_sha, ref=pull.head_ref)
+    pr["base"].update(sha=pull.base_sha, ref=pull.base_ref)
+    pr["head"]["repo"]["full_name"] = pr["base"]["repo"]["full_name"] = REPO
+    return data
+
+
+def measure(shared: Path) -> Result:
+    with tempfile.TemporaryDirectory(prefix="tessera-github-bench-") as tmp:
+        workdir = Path(tmp)
+        ingress = measure_ingress(workdir)
+        checks = [measure_check(workdir, shared, n) for n in REGISTRY_SIZES]
+    size = (shared / "corpus/openapi/github-rest" / NEW / SPEC).stat().st_size
+    return Result(ingress, checks, size)
+
+
+def markdown(result: Result) -> str:
+    lines = [
+        "## The GitHub App",
+        "",
+        "In-process (`TestClient`: the ASGI stack, no network), SQLite in a temporary "
+        "directory, the fake GitHub reached through the gateway (githubkit over an in-process "
+        "transport). Ingress: signed `pull_request` deliveries posted one after the other; the "
+        "floor is a bare FastAPI endpoint answering 202 on the same machine.",
+        "",
+        "| endpoint | deliveries | per second | p50 | p99 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in result.ingress:
+        lines.append(
+            f"| {row.label} | {row.count} | {row.per_second:,.0f} | {row.p50_ms:.2f} ms "
+            f"| {row.p99_ms:.2f} ms |"
+        )
+    lines += [
+        "",
+        f"From the `pull_request` webhook to the finished check run, the GitHub REST "
+        f"description ({OLD} -> {NEW}, {result.spec_bytes / 1e6:.1f} MB) with the registry "
+        "mirror holding 10 or 10,000 contracts (median of "
+        f"{RUNS} pull requests; the spec read through the gateway, diff, impact, proposal, "
+        "check run with annotations, proposal issue, sticky comment):",
+        "",
+        "| contracts in the registry | webhook -> check run | conclusion | annotations |",
+        "|---:|---:|---|---:|",
+    ]
+    for check in result.checks:
+        lines.append(
+            f"| {check.contracts:,} | {check.median:.2f} s | {check.conclusion} "
+            f"| {check.annotations} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = parser.parse_args(argv)
+    print(markdown(measure(args.shared)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

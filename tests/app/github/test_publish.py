@@ -1,0 +1,88 @@
+"""Publishing beyond the journey: a pull request closed unmerged is withdrawn; a direct push of
+a breaking change opens a proposal (no pull request) and publishes only once acknowledged;
+a pull request's merge push is not taken for a direct push."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .test_journey import (
+    BREAKING,
+    CHECKOUT,
+    DATA,
+    PRODUCER,
+    REGISTRY,
+    SPEC,
+    Journey,
+    app_key,
+    fixture,
+    journey,
+)
+
+__all__ = ["app_key", "journey"]
+
+
+def push_payload(world: Journey, before: str, after: str, message: str) -> dict[str, Any]:
+    data = fixture("push/push.json")
+    data.update(ref="refs/heads/main", before=before, after=after, created=False, deleted=False)
+    data["repository"]["full_name"] = PRODUCER
+    data["repository"]["default_branch"] = "main"
+    data["installation"] = {"id": 7}
+    data["commits"] = [
+        {"id": after, "message": message, "added": [], "modified": [SPEC], "removed": []}
+    ]
+    data["head_commit"] = data["commits"][0]
+    return data
+
+
+def test_closed_unmerged_withdraws(journey: Journey) -> None:
+    number = journey.open_breaking_pr()
+    journey.send("pull_request", journey.pull_request(number))
+    journey.work()
+    journey.fake.close_pull_request(PRODUCER, number)
+    journey.send("pull_request", journey.pull_request(number, "closed"))
+    journey.work()
+    (proposal,) = journey.proposals()
+    assert proposal.state == "withdrawn"
+    (issue,) = journey.registry_issues()
+    assert issue.state == "closed"
+    assert "versions/3.0.0.json" not in str(journey.fake.files_at(REGISTRY, "main"))
+
+
+def test_a_direct_push_waits_for_acknowledgement(journey: Journey) -> None:
+    before = journey.fake.repo(PRODUCER).branch_sha("main")
+    after = journey.fake.push(PRODUCER, "main", {SPEC: BREAKING}, message="drop total")
+    commits = len(journey.registry_commits())
+    journey.send("push", push_payload(journey, before, after, "drop total"))
+    journey.work()
+    assert journey.proposals() == []  # judged after the grace period
+    journey.make_due()
+    journey.work()
+    (proposal,) = journey.proposals()
+    assert proposal.pull_request < 0 and proposal.state == "open"
+    assert proposal.head_sha == after
+    (issue,) = journey.registry_issues()
+    assert len(journey.registry_commits()) == commits  # the old version stays active
+
+    for user in (CHECKOUT, DATA):
+        journey.send("issue_comment", journey.comment(issue.number, user, "/tessera ack", REGISTRY))
+    journey.work()
+    (proposal,) = journey.proposals()
+    assert proposal.state == "published" and proposal.merge_commit == after
+    assert len(journey.registry_commits()) == commits + 1
+    assert "contracts/orders-api/versions/3.0.0.json" in journey.fake.files_at(REGISTRY, "main")
+    assert journey.registry_issues()[0].state == "closed"
+
+
+def test_a_merge_push_is_left_to_the_pull_request(journey: Journey) -> None:
+    number = journey.open_breaking_pr()
+    journey.send("pull_request", journey.pull_request(number))
+    journey.work()
+    before = journey.fake.repo(PRODUCER).branch_sha("main")
+    merge = journey.fake.merge_pull_request(PRODUCER, number)
+    message = f"Merge pull request #{number} from drop-total"
+    journey.send("push", push_payload(journey, before, merge, message))
+    journey.make_due()
+    journey.work()
+    (proposal,) = journey.proposals()  # no direct-push proposal
+    assert proposal.pull_request == number

@@ -1,0 +1,139 @@
+"""Registry repository pull requests: validation as a check run, and the mirror on merge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tessera_app import mirror
+from tessera_app.db.registry_models import Consumer, Dependency
+from tessera_app.github import pull_requests, registry_prs
+from tessera_app.github.fake.state import FakeState
+from tessera_app.github.gateway import Installation
+from tessera_app.github.payloads import pull_request_event
+from tessera_app.settings import Settings
+
+from .conftest import FakeGitHub
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "registry-template"
+FIXTURES = Path(__file__).parent / "fixtures"
+REGISTRY = "acme/registry"
+INSTALLATION = 1
+CONSUMER = "consumers/billing.yaml"
+GOOD = """team: checkout
+service: billing
+repo: acme/billing
+consumes:
+  - contract: orders-api
+    versions: "^2.0"
+    uses:
+      operations:
+        - GET /orders/{orderId}
+"""
+BAD = GOOD.replace("contract: orders-api", "contract: orders-apj")  # line 5: no such contract
+
+
+def settings() -> Settings:
+    return Settings(registry_repo=REGISTRY, environment="test")
+
+
+@pytest.fixture
+def world(fake_github: FakeGitHub) -> FakeState:
+    files = {
+        p.relative_to(TEMPLATE).as_posix(): p.read_text()
+        for p in TEMPLATE.rglob("*")
+        if p.is_file()
+    }
+    fake_github.seed(
+        {
+            "repos": [
+                {"full_name": REGISTRY, "installation": INSTALLATION, "branches": {"main": files}}
+            ],
+        }
+    )
+    return fake_github.state
+
+
+@pytest.fixture
+def gh(fake_github: FakeGitHub) -> Installation:
+    return fake_github.gh
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        mirror.resync(session, TEMPLATE)
+        session.commit()
+        yield session
+
+
+def event(fake: FakeState, number: int, action: str) -> Any:
+    name = (
+        "pull_request/opened.payload.json"
+        if action != "closed"
+        else "pull_request/closed.payload.json"
+    )
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    pull = fake.pull(REGISTRY, number)
+    data["action"] = action
+    data["installation"] = {"id": INSTALLATION}
+    data["repository"]["full_name"] = REGISTRY
+    pr = data["pull_request"]
+    pr["number"] = number
+    pr["head"]["sha"], pr["head"]["ref"] = pull.head_sha, pull.head_ref
+    pr["base"]["sha"], pr["base"]["ref"] = pull.base_sha, pull.base_ref
+    pr["merged"], pr["merge_commit_sha"] = pull.merged, pull.merge_commit_sha
+    return pull_request_event(data)
+
+
+def registry_check(fake: FakeState) -> Any:
+    (run,) = [c for c in fake.check_runs.values() if c.name == registry_prs.CHECK_NAME]
+    return run
+
+
+def test_invalid_declaration_is_annotated_at_its_line(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    world.push(REGISTRY, "billing", {CONSUMER: BAD}, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "billing", "main").number
+    # the producer entry point routes registry pull requests here
+    pull_requests.on_pull_request(db, gh, event(world, number, "opened"), settings())
+    run = registry_check(world)
+    assert run.conclusion == "failure"
+    (note,) = run.annotations
+    assert (note["path"], note["start_line"]) == (CONSUMER, 5)
+    assert "orders-apj" in note["message"]
+    assert CONSUMER in run.summary
+
+
+def test_valid_declaration_passes_and_merge_mirrors_it(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    world.push(REGISTRY, "billing", {CONSUMER: GOOD}, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "billing", "main").number
+    registry_prs.on_registry_pull_request(db, gh, event(world, number, "opened"), settings())
+    run = registry_check(world)
+    assert (run.conclusion, run.annotations) == ("success", []), run.annotations
+    assert db.get(Consumer, "billing") is None
+    world.merge_pull_request(REGISTRY, number)
+    report = registry_prs.on_registry_merged(db, gh, event(world, number, "closed"), settings())
+    db.commit()
+    assert report is not None and report.tables["consumers"].inserted == 1
+    dependency = db.scalars(select(Dependency).where(Dependency.consumer_id == "billing")).one()
+    assert dependency.uses == {"operations": ["GET /orders/{orderId}"]}
+
+
+def test_an_invalid_registry_is_never_mirrored(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    sha = world.push(REGISTRY, "main", {CONSUMER: BAD})  # a direct push past the check
+    assert registry_prs.resync_from(db, gh, settings(), sha) is None
+    assert db.get(Consumer, "billing") is None
+    assert db.get(Consumer, "checkout-web") is not None  # the mirror is as it was
