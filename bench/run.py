@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _measure_all(run, tessera, _pairs(args.shared), args.only, Path(tmp))
     native_results = _measure_native(tessera, args, run.runs)
     sections = [native_report.render(native_results, native.versions())]
-    sections += _measure_scale(tessera, args.only, run.runs)
+    sections += _measure_scale(tessera, args.only, run.runs, args.shared)
     run.load_average.append(os.getloadavg())
     text = report.render(run, "\n\n".join(s for s in sections if s))
     if args.write:
@@ -172,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the measurements whose name matches: the pair names "
         "(github-rest, stripe, stripe-yaml, kubernetes-swagger, graphql-github, "
         "graphql-saleor, proto-pubsub, proto-aiplatform, proto-googleads-v22), registry, "
-        "impact, app, "
+        "impact, app, github, "
         "breakdown:github-rest, scale:github-rest-N%%, scale:synthetic-N",
     )
     peer_source = parser.add_mutually_exclusive_group()
@@ -263,7 +263,7 @@ def _measure_native(
     return [native.measure_pair(tessera, pair, runs, _logged) for pair in chosen]
 
 
-def _measure_scale(tessera: Path, only: re.Pattern[str], runs: int) -> list[str]:
+def _measure_scale(tessera: Path, only: re.Pattern[str], runs: int, shared: Path) -> list[str]:
     """Registry validation (whole process) and impact analysis after load (in-process) on
     generated registries of up to 10,000 contracts and 50,000 declarations."""
     sections = []
@@ -290,7 +290,25 @@ def _measure_scale(tessera: Path, only: re.Pattern[str], runs: int) -> list[str]
             sections.append(app_bench.markdown(app_bench.measure(url)))
         except Exception as err:  # no PostgreSQL here: say so in the report, keep the rest
             sections.append(f"## The service at scale\n\nNot measured: {type(err).__name__}: {err}")
+    if only.search("github"):
+        _log("github: webhook ingress and a pull request's check (bench/github_bench.py)")
+        sections.append(_github_section(shared))
     return sections
+
+
+def _github_section(shared: Path) -> str:
+    """bench/github_bench.py in its own process, bounded: its section, or why it is missing."""
+    command = [sys.executable, str(HERE / "github_bench.py"), "--shared", str(shared)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        output, problem = done.stdout, done.stderr.strip().splitlines()[-1:] or [""]
+    except subprocess.TimeoutExpired as err:
+        raw = err.stdout or b""
+        output = raw.decode() if isinstance(raw, bytes) else raw
+        problem = ["did not exit within 600 s"]
+    if "## The GitHub App" in output:
+        return output.strip()
+    return f"## The GitHub App\n\nNot measured: {problem[0]}"
 
 
 def _logged(label: str, timing: Timing) -> None:
