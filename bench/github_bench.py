@@ -249,11 +249,12 @@ def measure_check(workdir: Path, shared: Path, contracts: int, runs: int = RUNS)
     )
     fake.add_repo("acme/registry", installation_id=1)
     fake.push("acme/registry", "main", {"tessera.yaml": "rules_version: 1\n"})
+    transport = SyncASGITransport(create_app(fake))
     app = GitHubApp(
         GitHubSettings(
             app_id=1, private_key=private, base_url="http://fake/api/v3", content_pacing_seconds=0
         ),
-        transport=SyncASGITransport(create_app(fake)),
+        transport=transport,
     )
     handlers.configure(lambda _s: app, settings)
     worker = Worker(sessions, settings, periodic=False)
@@ -285,6 +286,7 @@ def measure_check(workdir: Path, shared: Path, contracts: int, runs: int = RUNS)
                 annotations = len(runs_made[0].annotations)
     finally:
         handlers.configure(None)
+        transport.close()  # its event-loop thread: left open, it keeps the process alive
         engine.dispose()
     return CheckTiming(contracts, seconds, conclusion, annotations)
 
