@@ -9,9 +9,11 @@ neither does). A handler that raises rolls back, and the failure is recorded in 
 transaction (retry with backoff, or dead letter). Stopping is graceful: the current job
 finishes first. The worker only claims the kinds it has handlers for.
 
-It also schedules the periodic built-in jobs: ``proposals.expire`` (the workflow's timeouts)
-and ``registry.resync`` (when ``TESSERA_REGISTRY_PATH`` is set). Each period's job has an
-idempotency key naming the period, so any number of workers schedule each one exactly once.
+It also schedules the periodic built-in jobs: ``proposals.expire`` (the workflow's timeouts),
+``registry.resync`` (when ``TESSERA_REGISTRY_PATH`` is set) and ``github.reconcile`` (when the
+GitHub App is configured; ``tessera_app.github.handlers``, imported here, registers the
+``github.*`` handlers). Each period's job has an idempotency key naming the period, so any
+number of workers schedule each one exactly once.
 """
 
 from __future__ import annotations
