@@ -2,8 +2,7 @@
 
 PostgreSQL is the server at 127.0.0.1:5432 (trust auth; ``TESSERA_TEST_POSTGRES`` overrides the
 admin URL); each test module gets its own throwaway database, dropped afterwards. When the server
-is unreachable the PostgreSQL variants fail, unless ``TESSERA_TEST_SKIP_POSTGRES=1`` says this
-machine has none (CI always has one).
+is unreachable the PostgreSQL variants fail: PostgreSQL is exercised on every run.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from tessera_app.db.models import load_all
 ADMIN_URL = os.environ.get(
     "TESSERA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SKIP_POSTGRES = os.environ.get("TESSERA_TEST_SKIP_POSTGRES") == "1"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -35,8 +33,6 @@ def database_url(
         path: Path = tmp_path_factory.mktemp("db") / "tessera.db"
         yield f"sqlite:///{path}"
         return
-    if SKIP_POSTGRES:
-        pytest.skip("TESSERA_TEST_SKIP_POSTGRES=1: no PostgreSQL on this machine")
     name = f"tessera_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:

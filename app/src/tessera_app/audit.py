@@ -125,26 +125,17 @@ def record(
     # microseconds survive both databases; anything finer would change the hash on reload
     occurred_at = utcnow()
     data = jsonable(dict(details))
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        action=action,
-        actor=actor,
-        team=team,
-        subject=subject,
-        details=data,
-        prev_hash=prev_hash,
-        hash=compute_hash(
-            seq=seq,
-            occurred_at=occurred_at,
-            action=action,
-            actor=actor,
-            team=team,
-            subject=subject,
-            details=data,
-            prev_hash=prev_hash,
-        ),
-    )
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "action": action,
+        "actor": actor,
+        "team": team,
+        "subject": subject,
+        "details": data,
+        "prev_hash": prev_hash,
+    }
+    event = AuditEvent(**fields, hash=compute_hash(**fields))
     session.add(event)
     session.flush()
     return event
