@@ -42,6 +42,11 @@ from tessera_app.github.gateway_types import (
 T = TypeVar("T")
 ANNOTATION_BATCH = 50  # GitHub accepts at most 50 annotations per check-run request
 TEXT_LIMIT = 65535  # output title/summary/text and comment bodies
+API_VERSION = "2022-11-28"
+"""The REST API version the App speaks (``X-GitHub-Api-Version``), chosen on purpose: the
+version whose pull requests document ``merge_commit_sha`` (2026-03-10 removed it), supported by
+GitHub until at least 2028-03-10, and the one ``@octokit/openapi`` describes, which the fake
+GitHub's answers are validated against. Only fields this version documents are read."""
 PER_PAGE = 100
 MAX_PAGES = 30  # 3000 items: GitHub's own cap for a pull request's files
 
@@ -88,6 +93,7 @@ class _Client:
             http_cache=False,  # GitHub's max-age=60 would serve stale pull request state
             user_agent="tessera-app",
         )
+        self.rest = self.gh.rest(API_VERSION)
         self.policy = retry.RetryPolicy(
             max_attempts=settings.max_attempts,
             backoff_seconds=settings.backoff_seconds,
@@ -117,9 +123,9 @@ class GitHubApp:
         self._bot_login: str | None = None
 
     def _fetch_token(self, installation_id: int) -> tuple[str, datetime]:
-        gh = self._client.gh
+        rest = self._client.rest
         response = self._client.call(
-            "POST", gh.rest.apps.create_installation_access_token, installation_id
+            "POST", rest.apps.create_installation_access_token, installation_id
         )
         token = response.parsed_data
         expires = datetime.strptime(token.expires_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -139,8 +145,8 @@ class GitHubApp:
     def bot_login(self) -> str:
         """The App's bot user (``<slug>[bot]``), who authors its comments and issues."""
         if self._bot_login is None:
-            gh = self._client.gh
-            app = self._client.call("GET", gh.rest.apps.get_authenticated).parsed_data
+            rest = self._client.rest
+            app = self._client.call("GET", rest.apps.get_authenticated).parsed_data
             if app is None:
                 raise GitHubError(404, "GET /app returned nothing")
             self._bot_login = f"{app.slug}[bot]"
@@ -148,12 +154,12 @@ class GitHubApp:
 
     def deliveries(self, since_id: int | None = None) -> list[Delivery]:
         """Webhook deliveries newer than ``since_id`` (all kept ones when None), oldest first."""
-        gh = self._client.gh
+        rest = self._client.rest
         out: list[Delivery] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             response = self._client.call(
-                "GET", gh.rest.apps.list_webhook_deliveries, per_page=PER_PAGE, cursor=cursor
+                "GET", rest.apps.list_webhook_deliveries, per_page=PER_PAGE, cursor=cursor
             )
             done = False
             for item in response.parsed_data:
@@ -180,8 +186,8 @@ class GitHubApp:
         return sorted(out, key=lambda d: d.id)
 
     def redeliver(self, delivery_id: int) -> None:
-        gh = self._client.gh
-        self._client.call("POST", gh.rest.apps.redeliver_webhook_delivery, delivery_id)
+        rest = self._client.rest
+        self._client.call("POST", rest.apps.redeliver_webhook_delivery, delivery_id)
 
 
 def _next_cursor(link: str) -> str | None:
@@ -217,6 +223,7 @@ class Installation:
             app.settings, InstallationAuthStrategy(app.tokens, installation_id), app._transport
         )
         self.gh = self._client.gh
+        self.rest = self._client.rest
         self.pacer = retry.Pacer(app.settings.content_pacing_seconds)
 
     def _call(self, method: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -262,7 +269,7 @@ class Installation:
         """The text of ``path`` at ``ref``; None when the file (or the ref) does not exist."""
         owner, name = _split(repo)
         content: Any = self._get_or_none(
-            self.gh.rest.repos.get_content, owner, name, path.strip("/"), ref=ref
+            self.rest.repos.get_content, owner, name, path.strip("/"), ref=ref
         )
         if content is None or isinstance(content, list) or getattr(content, "type", "") != "file":
             return None  # missing, or a directory, symlink or submodule
@@ -271,7 +278,7 @@ class Installation:
         return self._blob(owner, name, content.sha)  # over 1 MB: the contents API omits it
 
     def _blob(self, owner: str, name: str, sha: str) -> str:
-        blob = self._get(self.gh.rest.git.get_blob, owner, name, sha)
+        blob = self._get(self.rest.git.get_blob, owner, name, sha)
         if blob.encoding == "base64":
             return _decode(base64.b64decode(blob.content))
         return blob.content
@@ -286,7 +293,7 @@ class Installation:
         parts = [p for p in directory.strip("/").split("/") if p and p != "."]
         for part in parts:
             assert tree_sha is not None
-            tree = self._get(self.gh.rest.git.get_tree, owner, name, tree_sha)
+            tree = self._get(self.rest.git.get_tree, owner, name, tree_sha)
             tree_sha = next(
                 (e.sha for e in tree.tree if e.path == part and e.type == "tree" and e.sha), None
             )
@@ -298,11 +305,11 @@ class Installation:
         return {path: self._blob(owner, name, sha) for path, sha in sorted(blobs.items())}
 
     def _tree_blobs(self, owner: str, name: str, tree_sha: str, prefix: str) -> dict[str, str]:
-        tree = self._get(self.gh.rest.git.get_tree, owner, name, tree_sha, recursive="1")
+        tree = self._get(self.rest.git.get_tree, owner, name, tree_sha, recursive="1")
         if not tree.truncated:
             return {prefix + e.path: e.sha for e in tree.tree if e.type == "blob" and e.sha}
         # A truncated listing: walk the tree one level at a time instead.
-        top = self._get(self.gh.rest.git.get_tree, owner, name, tree_sha)
+        top = self._get(self.rest.git.get_tree, owner, name, tree_sha)
         out: dict[str, str] = {}
         for entry in top.tree:
             if entry.type == "blob" and entry.sha:
@@ -315,13 +322,12 @@ class Installation:
 
     def pull_request(self, repo: str, number: int) -> PullRequestInfo:
         owner, name = _split(repo)
-        response = self._call("GET", self.gh.rest.pulls.get, owner, name, number)
-        pr = response.parsed_data  # validated; merge_commit_sha is not in githubkit's model
+        pr = self._get(self.rest.pulls.get, owner, name, number)
         return PullRequestInfo(
             number=pr.number,
             state=pr.state,
             merged=bool(pr.merged),
-            merge_commit_sha=_merge_commit_sha(response.json()),
+            merge_commit_sha=pr.merge_commit_sha if pr.merged else None,
             head_sha=pr.head.sha,
             head_ref=pr.head.ref,
             base_ref=pr.base.ref,
@@ -334,7 +340,7 @@ class Installation:
         """The paths a pull request changes (removed files, and renamed files' old paths too)."""
         owner, name = _split(repo)
         paths: list[str] = []
-        entries: list[Any] = self._pages(self.gh.rest.pulls.list_files, owner, name, number)
+        entries: list[Any] = self._pages(self.rest.pulls.list_files, owner, name, number)
         for entry in entries:
             paths.append(entry.filename)
             previous = getattr(entry, "previous_filename", None)
@@ -344,7 +350,7 @@ class Installation:
 
     def open_pull_requests(self, repo: str) -> list[PullRequestInfo]:
         owner, name = _split(repo)
-        pulls = self._pages(self.gh.rest.pulls.list, owner, name, state="open")
+        pulls = self._pages(self.rest.pulls.list, owner, name, state="open")
         return [
             PullRequestInfo(
                 number=pr.number,
@@ -387,7 +393,7 @@ class Installation:
         owner, repo_name = _split(repo)
         app_id = self.app.settings.app_id
         found = self._get(
-            self.gh.rest.checks.list_for_ref,
+            self.rest.checks.list_for_ref,
             owner,
             repo_name,
             head_sha,
@@ -409,14 +415,14 @@ class Installation:
         first = {**fields, "output": _output(title, summary, text, batches[0])}
         if latest is None or (annotations and (latest.output.annotations_count or 0) > 0):
             data = {"name": name, "head_sha": head_sha, **first}
-            create = self.gh.rest.checks.create
+            create = self.rest.checks.create
             run_id = self._call("POST", create, owner, repo_name, data=data).parsed_data.id
         else:
             run_id = latest.id
-            self._call("PATCH", self.gh.rest.checks.update, owner, repo_name, run_id, data=first)
+            self._call("PATCH", self.rest.checks.update, owner, repo_name, run_id, data=first)
         for batch in batches[1:]:
             data = {"output": _output(title, summary, text, batch)}
-            self._call("PATCH", self.gh.rest.checks.update, owner, repo_name, run_id, data=data)
+            self._call("PATCH", self.rest.checks.update, owner, repo_name, run_id, data=data)
         return run_id
 
     # -- comments and issues -----------------------------------------------------------------------
@@ -432,19 +438,19 @@ class Installation:
             body = f"{marker}\n{body}"
         body = _clip(body)
         bot = self.app.bot_login()
-        comments: list[Any] = self._pages(self.gh.rest.issues.list_comments, owner, name, number)
+        comments: list[Any] = self._pages(self.rest.issues.list_comments, owner, name, number)
         for comment in comments:
             mine = comment.user is not None and comment.user.login == bot
             if mine and marker in (comment.body or ""):
                 if comment.body != body:
-                    update = self.gh.rest.issues.update_comment
+                    update = self.rest.issues.update_comment
                     self._content("PATCH", update, owner, name, comment.id, data={"body": body})
                 return int(comment.id)
         return self.create_comment(repo, number, body)
 
     def create_comment(self, repo: str, number: int, body: str) -> int:
         owner, name = _split(repo)
-        create = self.gh.rest.issues.create_comment
+        create = self.rest.issues.create_comment
         return self._content("POST", create, owner, name, number, data={"body": _clip(body)}).id
 
     def create_issue(self, repo: str, title: str, body: str, labels: Sequence[str] = ()) -> int:
@@ -452,7 +458,7 @@ class Installation:
         data: dict[str, Any] = {"title": _clip(title, 256), "body": _clip(body)}
         if labels:
             data["labels"] = list(labels)
-        return self._content("POST", self.gh.rest.issues.create, owner, name, data=data).number
+        return self._content("POST", self.rest.issues.create, owner, name, data=data).number
 
     def update_issue(
         self,
@@ -477,20 +483,20 @@ class Installation:
         if state_reason is not None:
             data["state_reason"] = state_reason
         if data:
-            self._content("PATCH", self.gh.rest.issues.update, owner, name, number, data=data)
+            self._content("PATCH", self.rest.issues.update, owner, name, number, data=data)
 
     def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
         """React to an issue or PR comment (``+1``, ``-1``, ``laugh``, ``confused``, ``heart``,
         ``hooray``, ``rocket``, ``eyes``); reacting twice is harmless."""
         owner, name = _split(repo)
-        create = self.gh.rest.reactions.create_for_issue_comment
+        create = self.rest.reactions.create_for_issue_comment
         self._content("POST", create, owner, name, comment_id, data={"content": content})
 
     # -- teams -------------------------------------------------------------------------------------
 
     def team_member(self, org: str, team_slug: str, login: str) -> bool:
         """Whether ``login`` is an active member of ``org/team_slug`` (pending invites are not)."""
-        get = self.gh.rest.teams.get_membership_for_user_in_org
+        get = self.rest.teams.get_membership_for_user_in_org
         membership = self._get_or_none(get, org, team_slug, login)
         return membership is not None and membership.state == "active"
 
@@ -510,7 +516,7 @@ class Installation:
         for attempt in (1, 2):
             sha = self._commit_on_tip(owner, name, branch, message, entries)
             try:
-                update = self.gh.rest.git.update_ref
+                update = self.rest.git.update_ref
                 data = {"sha": sha, "force": False}
                 self._call("PATCH", update, owner, name, f"heads/{branch}", data=data)
                 return sha
@@ -523,24 +529,19 @@ class Installation:
         owner, name = _split(repo)
         data = {"content": text, "encoding": "utf-8"}
         return self._call(
-            "POST", self.gh.rest.git.create_blob, owner, name, data=data
+            "POST", self.rest.git.create_blob, owner, name, data=data
         ).parsed_data.sha
 
     def _commit_on_tip(
         self, owner: str, name: str, branch: str, message: str, entries: list[dict[str, str]]
     ) -> str:
-        parent = self._get(self.gh.rest.git.get_ref, owner, name, f"heads/{branch}").object_.sha
-        base_tree = self._get(self.gh.rest.git.get_commit, owner, name, parent).tree.sha
+        parent = self._get(self.rest.git.get_ref, owner, name, f"heads/{branch}").object_.sha
+        base_tree = self._get(self.rest.git.get_commit, owner, name, parent).tree.sha
         data: dict[str, Any] = {"base_tree": base_tree, "tree": entries}
-        tree = self._call("POST", self.gh.rest.git.create_tree, owner, name, data=data).parsed_data
+        tree = self._call("POST", self.rest.git.create_tree, owner, name, data=data).parsed_data
         data = {"message": message, "tree": tree.sha, "parents": [parent]}
-        commit = self._call("POST", self.gh.rest.git.create_commit, owner, name, data=data)
+        commit = self._call("POST", self.rest.git.create_commit, owner, name, data=data)
         return commit.parsed_data.sha
-
-
-def _merge_commit_sha(raw: object) -> str | None:
-    value = raw.get("merge_commit_sha") if isinstance(raw, dict) else None
-    return str(value) if value else None
 
 
 def _output(title: str, summary: str, text: str, batch: list[Annotation]) -> dict[str, Any]:

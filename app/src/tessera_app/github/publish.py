@@ -57,6 +57,8 @@ from ..settings import Settings
 from ..workflow import ImpactSummary, PublishedSpec, close, find, open_or_update
 from ..workflow_state import LIVE
 
+from .gateway_types import GitHubError
+
 if TYPE_CHECKING:
     from .gateway import Installation
     from .payloads import PullRequestEvent, PushEvent
@@ -100,9 +102,13 @@ def on_pull_request_closed(
     pr = gh.pull_request(repo, number)
     if pr.state == "open":
         return None  # reopened since: the reopened event judges it again
-    if not pr.merged or not pr.merge_commit_sha:
+    if not pr.merged:
         withdraw(session, gh, repo, number, settings)
         return None
+    if not pr.merge_commit_sha:  # merged, but where to: never a withdrawal, retried instead
+        raise GitHubError(
+            502, f"{repo}#{number} is merged but GitHub gave no merge_commit_sha: not published yet"
+        )
     files = gh.pull_request_files(repo, number)
     contracts = _contracts_of(session, repo, pr.base_ref, number, files)
     result = Published()
