@@ -21,8 +21,12 @@ $(STAMP): engine/pyproject.toml app/pyproject.toml requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e engine -e app
 	@touch $(STAMP)
 
-run: setup ## serve the app + a worker on 127.0.0.1:8000, SQLite (TESSERA_HOST/PORT/DATABASE_URL)
-	TESSERA_REGISTRY_PATH=$${TESSERA_REGISTRY_PATH:-registry-template} $(BIN)/tessera-app serve
+run: setup ## serve the app + a worker on 127.0.0.1:8000, SQLite; mirrors registry-template unless the GitHub App publishes
+	@if [ -n "$$TESSERA_GITHUB_APP_ID" ] && [ -n "$$TESSERA_REGISTRY_REPO" ]; then \
+	  exec $(BIN)/tessera-app serve; \
+	else \
+	  TESSERA_REGISTRY_PATH="$${TESSERA_REGISTRY_PATH:-registry-template}" exec $(BIN)/tessera-app serve; \
+	fi
 
 demo: setup ## the GitHub App end to end against the fake GitHub (exits 0 when it publishes)
 	$(BIN)/python demo/scenario.py

@@ -2,8 +2,11 @@
 
 ``generate(root, contracts, declarations)`` writes a deterministic registry (one team per 20
 contracts, formats in rotation, five declarations per consumer file, a third of them with
-``uses``); ``measure_series`` times whole-process validation (median wall time and peak RSS,
-``timing.measure``) at several sizes, up to 10,000 contracts and 50,000 declarations.
+``uses``; with ``published``, a published version of every contract whose spec holds what
+those ``uses`` name, so that validation loads the spec of every contract with declared
+``uses`` and checks each entry against it); ``measure_series`` times whole-process
+validation of published registries (median wall time and peak RSS, ``timing.measure``) at
+several sizes, up to 10,000 contracts and 50,000 declarations.
 
 Run alone: ``.venv/bin/python bench/registry.py [--runs N]`` prints a Markdown section.
 """
@@ -11,6 +14,7 @@ Run alone: ``.venv/bin/python bench/registry.py [--runs N]`` prints a Markdown s
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import tempfile
@@ -35,11 +39,15 @@ USES = {
     "jsonschema": "fields: [Item.n{n}]",
 }
 RANGES = ("^1.2", "1.x", ">=1.0.0 <3.0.0", "~2.1.0", "*", "^2.0 || ^3.0")
+FIELDS = 50  # Item.n0 .. Item.n49 in every spec: what the uses above name
 
 
-def generate(root: Path, contracts: int, declarations: int, seed: int = 4) -> Path:
+def generate(
+    root: Path, contracts: int, declarations: int, seed: int = 4, *, published: bool = False
+) -> Path:
     """Write a valid registry of ``contracts`` contracts and ``declarations`` consumer
-    declarations under ``root`` (created); the same arguments always give the same files."""
+    declarations under ``root`` (created), with a published version of each contract when
+    ``published``; the same arguments always give the same files."""
     rng = random.Random(seed)
     teams = max(2, contracts // 20)
     for folder in ("teams", "contracts", "consumers"):
@@ -63,6 +71,8 @@ def generate(root: Path, contracts: int, declarations: int, seed: int = 4) -> Pa
             f"  path: spec/contract-{c}\n{extra}tags: [tier-{c % 3}]\n",
             encoding="utf-8",
         )
+        if published:
+            write_published(root, c, fmt)
     consumers = (declarations + PER_CONSUMER - 1) // PER_CONSUMER
     left = declarations
     for k in range(consumers):
@@ -90,6 +100,103 @@ def generate(root: Path, contracts: int, declarations: int, seed: int = 4) -> Pa
     return root
 
 
+def write_published(root: Path, c: int, fmt: str) -> None:
+    """``contracts/contract-<c>/versions/1.0.0.json``: a small spec of ``fmt`` (an ``Item``
+    with ``FIELDS`` fields, and the contract's number in it, so no two specs are the same)."""
+    name, text = SPECS[fmt](c)
+    folder = root / "contracts" / f"contract-{c}" / "versions"
+    folder.mkdir(parents=True, exist_ok=True)
+    published = {
+        "contract": f"contract-{c}",
+        "version": "1.0.0",
+        "format": fmt,
+        "source": {"repo": f"acme/service-{c}", "paths": [name], "commit": f"{c:040x}"},
+        "published_at": "2025-01-01T00:00:00Z",
+        "pull_request": None,
+        "findings": [],
+        "files": {name: text},
+    }
+    (folder / "1.0.0.json").write_text(json.dumps(published, indent=2) + "\n", encoding="utf-8")
+
+
+def _numbered(c: int) -> list[str]:
+    return [f"n{i}" for i in range(FIELDS)] + [f"c{c}"]
+
+
+def _openapi(c: int) -> tuple[str, str]:
+    properties = "\n".join(f"        {n}: {{type: string}}" for n in ["id", *_numbered(c)])
+    schema = "{$ref: '#/components/schemas/Item'}"
+    ok = f"{{'200': {{description: ok, content: {{application/json: {{schema: {schema}}}}}}}}}"
+    text = (
+        f"openapi: 3.0.3\ninfo: {{title: contract {c}, version: 1.0.0}}\npaths:\n"
+        f"  /items:\n    post:\n      responses: {ok}\n"
+        f"  /items/{{id}}:\n    get:\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        f"      responses: {ok}\n"
+        f"components:\n  schemas:\n    Item:\n      type: object\n      properties:\n"
+        f"{properties}\n"
+    )
+    return "spec/openapi.yaml", text
+
+
+def _graphql(c: int) -> tuple[str, str]:
+    fields = "\n".join(f"  {n}: String" for n in _numbered(c))
+    return "spec/schema.graphql", (
+        f"type Query {{\n  item(id: ID!): Item\n}}\n\ntype Item {{\n  id: ID!\n{fields}\n}}\n"
+    )
+
+
+def _protobuf(c: int) -> tuple[str, str]:
+    fields = "\n".join(f"  string {n} = {i + 2};" for i, n in enumerate(_numbered(c)))
+    return "spec/acme/v1/items.proto", (
+        f'syntax = "proto3";\npackage acme.v1;\n\nmessage Item {{\n  string id = 1;\n{fields}\n}}\n'
+        "service Items {\n  rpc Get(Item) returns (Item);\n}\n"
+    )
+
+
+def _avro(c: int) -> tuple[str, str]:
+    fields = [{"name": n, "type": "string"} for n in ["id", *_numbered(c)]]
+    schema = {"type": "record", "name": "Item", "namespace": "acme", "fields": fields}
+    return "spec/item.avsc", json.dumps(schema, indent=1) + "\n"
+
+
+def _dbt(c: int) -> tuple[str, str]:
+    columns = {n: {"name": n, "data_type": "text"} for n in ["id", *_numbered(c)]}
+    node = {
+        "resource_type": "model",
+        "package_name": "acme",
+        "name": "fct_items",
+        "unique_id": "model.acme.fct_items",
+        "config": {"materialized": "table"},
+        "columns": columns,
+    }
+    manifest = {
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+            "project_name": f"contract_{c}",
+        },
+        "nodes": {"model.acme.fct_items": node},
+        "sources": {},
+    }
+    return "target/manifest.json", json.dumps(manifest, indent=1) + "\n"
+
+
+def _jsonschema(c: int) -> tuple[str, str]:
+    item = {"type": "object", "properties": {n: {"type": "string"} for n in _numbered(c)}}
+    schema = {"type": "object", "title": f"contract {c}", "properties": {"Item": item}}
+    return "spec/item.schema.json", json.dumps(schema, indent=1) + "\n"
+
+
+SPECS = {
+    "openapi": _openapi,
+    "graphql": _graphql,
+    "protobuf": _protobuf,
+    "avro": _avro,
+    "dbt": _dbt,
+    "jsonschema": _jsonschema,
+}
+
+
 @dataclass(frozen=True)
 class RegistryPoint:
     contracts: int
@@ -104,7 +211,7 @@ def measure_series(
     points = []
     for contracts, declarations in sizes:
         with tempfile.TemporaryDirectory(prefix="tessera-bench-registry-") as tmp:
-            root = generate(Path(tmp) / "registry", contracts, declarations)
+            root = generate(Path(tmp) / "registry", contracts, declarations, published=True)
             files = sum(1 for _ in root.rglob("*.yaml"))
             timing = measure([str(tessera), "registry", "validate", str(root)], runs)
             points.append(RegistryPoint(contracts, declarations, files, timing))
@@ -116,9 +223,10 @@ def render(points: Sequence[RegistryPoint]) -> str:
         "## Registry validation at scale",
         "",
         "`tessera registry validate DIR` on generated registries (`bench/registry.py`: one team "
-        "per 20 contracts, five declarations per consumer file, a third with `uses`): whole-"
-        f"process wall time (median) and peak RSS. Target: under {TARGET_SECONDS:.0f} s for "
-        "10,000 contracts and 50,000 declarations.",
+        "per 20 contracts, five declarations per consumer file, a third with `uses`, a published "
+        "version of every contract, in the six formats in turn, against which each `uses` entry "
+        "is checked): whole-process wall time (median) and peak RSS. Target: under "
+        f"{TARGET_SECONDS:.0f} s for 10,000 contracts and 50,000 declarations.",
         "",
         "| contracts | declarations | files | wall (s) | range (s) | peak RSS (MiB) | target |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",

@@ -5,8 +5,11 @@
 It starts the bundled fake GitHub (``python -m tessera_app.github.fake``) and ``tessera-app
 serve`` (API + worker, SQLite in a temporary directory) on free loopback ports, seeds the fake
 (an installation, the registry repository from ``registry-template/``, the producer
-``acme/orders-service``, the teams ``acme/checkout`` and ``acme/data-platform``), then plays a
-pull request that removes ``Order.total`` from the Orders API. Every step is a user action on
+``acme/orders-service``, the teams ``acme/checkout`` and ``acme/data-platform``), installs the
+App on both repositories (the ``installation`` webhook), then plays a pull request that removes
+``Order.total`` from the Orders API. The App runs in its safe configuration: no local registry
+checkout (``TESSERA_REGISTRY_PATH`` unset), the mirror follows the registry repository on the
+fake GitHub, which the App publishes into. Every step is a user action on
 the fake followed by the signed webhook GitHub would send (the vendored payloads under
 ``tests/app/github/fixtures/``, rewritten), and the script waits for, and prints, what the App
 did on GitHub: the check run, the proposal issue, the reactions, the published version.
@@ -38,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parents[1]
+DESCRIPTION = ROOT / "tests/app/github/rest_description/github-rest-2022-11-28.json"
 TEMPLATE = ROOT / "registry-template"
 FIXTURES = ROOT / "tests/app/github/fixtures"
 SECRET = "demo-webhook-secret-not-for-production"
@@ -101,17 +105,18 @@ class Demo:
         log = (self.workdir / "fake.log").open("wb")
         self.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "tessera_app.github.fake", "--port", str(self.fake_port)],
+                [sys.executable, "-m", "tessera_app.github.fake", "--port", str(self.fake_port)]
+                + (["--description", str(DESCRIPTION)] if DESCRIPTION.is_file() else []),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         )
         wait_for("the fake GitHub", lambda: self.fake.get("/_fake/state").status_code == 200)
         say(f"fake GitHub  http://127.0.0.1:{self.fake_port}  (GET /_fake/state)")
+        inherited = {k: v for k, v in os.environ.items() if k != "TESSERA_REGISTRY_PATH"}
         env = dict(
-            os.environ,
+            inherited,
             TESSERA_DATABASE_URL=f"sqlite:///{self.workdir / 'tessera.db'}",
-            TESSERA_REGISTRY_PATH=str(TEMPLATE),
             TESSERA_WEBHOOK_SECRETS=SECRET,
             TESSERA_GITHUB_APP_ID="1",
             TESSERA_GITHUB_PRIVATE_KEY=f"@{self.workdir / 'app.pem'}",
@@ -230,6 +235,17 @@ class Demo:
         data["review"]["user"] = {"login": user, "type": "User"}
         return dict(data)
 
+    def installation_payload(self, repos: list[str]) -> dict[str, Any]:
+        """``installation.created``: what GitHub sends when the App is installed on ``repos``."""
+        data = json.loads((FIXTURES / "installation/created.payload.json").read_text())
+        data["installation"].update(id=INSTALLATION)
+        data["installation"]["account"]["login"] = "acme"
+        data["repositories"] = [
+            {"id": 100 + n, "name": name.split("/")[1], "full_name": name, "private": True}
+            for n, name in enumerate(repos)
+        ]
+        return dict(data)
+
     def check(self) -> dict[str, Any] | None:
         runs = [c for c in self.state()["check_runs"] if c["name"] == "tessera/orders-api"]
         return max(runs, key=lambda c: c["id"]) if runs else None
@@ -272,10 +288,14 @@ def scenario(demo: Demo) -> None:
             ],
         }
     )
+    say("   the App is installed on both: the mirror follows the registry repository on GitHub")
+    demo.send("installation", demo.installation_payload([REGISTRY, PRODUCER]))
     wait_for(
-        "the registry mirror (the worker's registry.resync)",
+        "the registry mirror (the worker's github.registry_resync)",
         lambda: demo.app.get("/api/v1/contracts/orders-api").status_code == 200,
     )
+    source = demo.app.get("/readyz").json()["registry"]["sources"][0]
+    say(f"  mirror: {source['source']} at {str(source['commit'])[:12]}")
 
     say("\n2. alice opens a pull request that removes Order.total")
     made = demo.seed(
@@ -357,6 +377,16 @@ def scenario(demo: Demo) -> None:
     say(f"  proposal issue {REGISTRY}#{issue['number']}: closed")
     proposals = demo.app.get("/api/v1/proposals").json()
     say(f"  proposals: {json.dumps(proposals)[:300]}")
+    violations = demo.state()["violations"]
+    if violations:  # the fake checks its traffic against GitHub's REST description
+        raise ScenarioFailed("GitHub's REST description rejects:\n" + "\n".join(violations))
+    contract = demo.app.get("/api/v1/contracts/orders-api").json()
+    say(f"  orders-api: active {contract['active_version']}, published {contract['versions']}")
+    if contract["active_version"] != "3.0.0":
+        raise ScenarioFailed(f"expected 3.0.0 active, got {contract['active_version']}")
+    registry = demo.app.get("/readyz").json()["registry"]
+    if not registry["consistent"]:
+        raise ScenarioFailed(f"the mirror reports inconsistencies: {registry['findings']}")
     say("\nThe scenario ended as expected: the version was published.")
 
 

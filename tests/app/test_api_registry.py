@@ -251,7 +251,7 @@ def test_resync_needs_an_admin_key(
     client: TestClient, sessions: sessionmaker[Session], registry: Path
 ) -> None:
     with transaction(sessions) as session:
-        admin, _ = create_key(session, "ops", ["admin"], pepper=PEPPER)
+        admin, _ = create_key(session, "ops", ["admin"], owner="alice", pepper=PEPPER)
         reader, _ = create_key(session, "ci", ["read"], pepper=PEPPER)
     post(client, "/registry/resync", status=401)
     post(client, "/registry/resync", status=403, headers={"Authorization": f"Bearer {reader}"})
@@ -270,7 +270,7 @@ def test_resync_needs_an_admin_key(
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
         assert event is not None and (event.action, event.actor) == (
             "registry.resync",
-            "api-key:ops",
+            "alice (admin key ops)",
         )
     (registry / "teams/orders.yaml").write_text("id: orders\n")  # github_team is missing
     bad = post(client, "/registry/resync", status=422, headers={"Authorization": f"Bearer {admin}"})
@@ -279,7 +279,7 @@ def test_resync_needs_an_admin_key(
 
 def test_resync_without_a_registry_path(database_url: str, sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
-        admin, _ = create_key(session, "ops", ["admin"], pepper=PEPPER)
+        admin, _ = create_key(session, "ops", ["admin"], owner="alice", pepper=PEPPER)
     app = create_app(Settings(database_url=database_url, secret_key=PEPPER))
     with TestClient(app) as client:
         post(client, "/registry/resync", status=409, headers={"Authorization": f"Bearer {admin}"})

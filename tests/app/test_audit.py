@@ -1,18 +1,27 @@
-"""The hash-chained audit log: appending, verifying, and catching a changed, removed or
-reordered row, on SQLite and PostgreSQL."""
+"""The hash-chained, signed audit log: appending, verifying, catching a changed, removed or
+reordered row and a missing or wrong signature, rows from before signing, and the
+checkpoints of its signed head (the committed head, the checkpoint file, the worker's job),
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tessera_app import audit
+from tessera_app import audit, audit_checkpoints, audit_keys
+from tessera_app.audit_keys import AuditKey
 from tessera_app.db.audit_models import AppendOnlyError, AuditEvent
 from tessera_app.db.base import is_postgres, transaction
+from tessera_app.db.queue_models import Job
+from tessera_app.queue import enqueue
+from tessera_app.settings import Settings
+from tessera_app.worker import Worker
 
 
 def _append(sessions: sessionmaker[Session], n: int, start: int = 0) -> None:
@@ -95,7 +104,9 @@ def test_a_removed_and_renumbered_row_is_detected(sessions: sessionmaker[Session
     report = _tampered(
         sessions,
         "DELETE FROM audit_events WHERE seq = 3",
-        "UPDATE audit_events SET seq = seq - 1 WHERE seq > 3",
+        # one row at a time: PostgreSQL checks the primary key row by row, in storage order
+        "UPDATE audit_events SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_events SET seq = 4 WHERE seq = 5",
     )
     assert not report.ok and report.first_bad_seq == 3
     assert "does not follow" in (report.problem or "")
@@ -164,3 +175,202 @@ def test_concurrent_writers_do_not_fork_the_chain(
     with sessions() as session:
         report = audit.verify(session)
     assert report.ok and report.checked == per_thread * threads
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+
+def test_every_row_is_signed_with_the_process_key(sessions: sessionmaker[Session]) -> None:
+    _append(sessions, 3)
+    key = audit_keys.process_key()
+    with sessions() as session:
+        rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        report = audit.verify(session)
+    assert all(row.key_id == key.key_id for row in rows)
+    assert all(key.public.verify(row.seq, row.hash, str(row.signature)) for row in rows)
+    assert report.ok and report.signed == 3 and report.unsigned == 0
+    assert report.key_ids == (key.key_id,)
+
+
+def test_verification_trusts_only_the_keys_it_is_given(sessions: sessionmaker[Session]) -> None:
+    _append(sessions, 2)
+    stranger = AuditKey.generate()
+    with sessions() as session:
+        report = audit.verify(session, {stranger.key_id: stranger.public})
+    assert not report.ok and report.first_bad_seq == 1 and report.checked == 0
+    assert "not a trusted key" in (report.problem or "")
+
+
+def _unsign(sessions: sessionmaker[Session], where: str = "") -> None:
+    """Make rows look like rows written before signing existed."""
+    with transaction(sessions) as session:
+        session.execute(text(f"UPDATE audit_events SET key_id = NULL, signature = NULL {where}"))
+
+
+def test_rows_from_before_signing_are_covered_by_the_next_signed_row(
+    sessions: sessionmaker[Session],
+) -> None:
+    _append(sessions, 3)
+    _unsign(sessions)
+    with sessions() as session:
+        report = audit.verify(session)
+    assert not report.ok and report.first_bad_seq == 1
+    assert "rows 1 to 3 are not signed and no signed row follows them" in (report.problem or "")
+    _append(sessions, 1, start=3)
+    with sessions() as session:
+        report = audit.verify(session)
+    assert report.ok and (report.unsigned, report.signed) == (3, 1)
+
+
+def test_cover_unsigned_signs_a_log_from_before_signing(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        assert audit_checkpoints.cover_unsigned(session, "ops") is None  # empty: nothing to do
+    _append(sessions, 2)
+    with transaction(sessions) as session:
+        assert audit_checkpoints.cover_unsigned(session, "ops") is None  # already signed
+    _unsign(sessions)
+    with transaction(sessions) as session:
+        cover = audit_checkpoints.cover_unsigned(session, "ops")
+        assert cover is not None and cover.action == "audit.signing_started"
+        assert cover.details == {"key_id": audit_keys.process_key().key_id, "covers_through": 2}
+    with sessions() as session:
+        report = audit.verify(session)
+    assert report.ok and (report.unsigned, report.signed) == (2, 1)
+
+
+def test_an_unsigned_row_after_signed_ones_is_reported(sessions: sessionmaker[Session]) -> None:
+    _append(sessions, 4)
+    _unsign(sessions, "WHERE seq = 3")
+    with sessions() as session:
+        report = audit.verify(session)
+    assert not report.ok and report.first_bad_seq == 3 and report.checked == 2
+    assert "row 3 is not signed, although row 2 before it is" in (report.problem or "")
+
+
+def test_a_changed_signature_is_reported(sessions: sessionmaker[Session]) -> None:
+    _append(sessions, 3)
+    with transaction(sessions) as session:
+        row = session.get(AuditEvent, 2)
+        assert row is not None and row.signature
+        other = audit_keys.process_key().sign(99, row.hash)
+        session.execute(text("UPDATE audit_events SET signature = :s WHERE seq = 2"), {"s": other})
+    with sessions() as session:
+        report = audit.verify(session)
+    assert not report.ok and report.first_bad_seq == 2
+    assert "does not match its signature" in (report.problem or "")
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def test_the_committed_head_leaves_out_rows_not_committed_yet(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        assert audit_checkpoints.committed_head(session) is None
+    _append(sessions, 2)
+    with transaction(sessions) as session:
+        before = audit_checkpoints.committed_head(session)
+        assert before is not None and before.seq == 2
+        audit.record(session, action="a", actor="b", subject="c", details={})
+        during = audit_checkpoints.committed_head(session)
+        assert during is not None and (during.seq, during.hash) == (2, before.hash)
+    with sessions() as session:
+        after = audit_checkpoints.committed_head(session)
+        row = session.get(AuditEvent, 3)
+    assert after is not None and row is not None
+    assert (after.seq, after.hash, after.signature) == (3, row.hash, row.signature)
+    assert audit_keys.process_key().public.verify(after.seq, after.hash, after.signature)
+
+
+def test_the_committed_head_skips_unsigned_rows(sessions: sessionmaker[Session]) -> None:
+    _append(sessions, 3)
+    _unsign(sessions, "WHERE seq = 3")
+    with sessions() as session:
+        head = audit_checkpoints.committed_head(session)
+    assert head is not None and head.seq == 2  # a checkpoint is never signed afresh
+
+
+def test_a_checkpoint_file_gets_one_line_per_new_head(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "checkpoints.jsonl"
+    _append(sessions, 2)
+    with sessions() as session:
+        first = audit_checkpoints.committed_head(session)
+    assert first is not None
+    assert audit_checkpoints.append(path, first)
+    assert not audit_checkpoints.append(path, first)  # the same head again: nothing
+    with path.open("a") as handle:
+        handle.write('{"seq": 3, "hash": "torn')  # a write cut short by a crash
+    _append(sessions, 1, start=2)
+    with sessions() as session:
+        second = audit_checkpoints.committed_head(session)
+    assert second is not None and audit_checkpoints.append(path, second)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["seq"] == 3
+    with pytest.raises(audit_checkpoints.CheckpointError, match=rf"{path}:2: not JSON"):
+        audit_checkpoints.read_file(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[1, 2]", "a checkpoint is a JSON object"),
+        ('{"seq": 0}', "seq must be a positive integer"),
+        ('{"seq": 1, "hash": "x"}', "hash must be 64 lowercase hex digits"),
+        ('{"seq": 1, "hash": "' + "a" * 64 + '", "key_id": "k"}', "key_id must be 16"),
+    ],
+)
+def test_a_bad_checkpoint_line_is_named_by_file_and_line(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "checkpoints.jsonl"
+    path.write_text("\n" + line + "\n")
+    with pytest.raises(audit_checkpoints.CheckpointError, match=rf"^{path}:2: {message}"):
+        audit_checkpoints.read_file(path)
+
+
+def test_the_worker_writes_checkpoints_when_a_file_is_set(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "checkpoints.jsonl"
+    unset = Worker(sessions, Settings(), worker_id="w0")
+    unset.schedule()
+    with sessions() as session:
+        assert not session.scalars(select(Job).where(Job.kind == "audit.checkpoint")).all()
+    settings = Settings(audit_checkpoint_file=str(path))
+    worker = Worker(sessions, settings, worker_id="w1", kinds=["audit.checkpoint"])
+    _append(sessions, 2)
+    _unsign(sessions)  # a log from before signing: the job signs it, the next one anchors it
+    worker.schedule()
+    with sessions() as session:
+        (job,) = session.scalars(select(Job).where(Job.kind == "audit.checkpoint")).all()
+    assert job.payload == {"path": str(path)}
+    assert worker.run_once()
+    assert not path.exists()  # its own signed event is not committed while it runs
+    with transaction(sessions) as session:
+        enqueue(session, "audit.checkpoint", {"path": str(path)})
+    assert worker.run_once()
+    (checkpoint,) = audit_checkpoints.read_file(path)
+    with sessions() as session:
+        cover = session.get(AuditEvent, 3)
+        report = audit.verify(session, anchors=[checkpoint])
+    assert cover is not None and cover.action == "audit.signing_started"
+    assert (checkpoint.seq, checkpoint.hash) == (3, cover.hash)
+    assert report.ok and report.anchors == 1 and report.newest_anchor == 3
+
+
+def test_a_checkpoint_file_that_cannot_be_written_fails_the_job(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "missing-directory" / "checkpoints.jsonl"
+    _append(sessions, 1)
+    worker = Worker(sessions, Settings(), worker_id="w2", kinds=["audit.checkpoint"])
+    with transaction(sessions) as session:
+        enqueue(session, "audit.checkpoint", {"path": str(path)})
+    assert worker.run_once()
+    with sessions() as session:
+        (job,) = session.scalars(select(Job).where(Job.kind == "audit.checkpoint")).all()
+    assert job.state == "queued" and job.attempts == 1  # retried with backoff
+    assert job.last_error and "No such file or directory" in job.last_error

@@ -1,5 +1,7 @@
-"""The registry mirror: resync makes the tables match the registry exactly, and only what
-changed is written; record_version adds a published version. On SQLite and PostgreSQL."""
+"""The registry mirror: resync makes the tables match the registry, and only what changed is
+written, except that published versions are append-only (what a source lacks or holds
+differently is kept and reported, once); record_version adds a published version. On SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tessera_app import audit
+from tessera_app import audit, mirror_findings, mirror_syncs
 from tessera_app.db.audit_models import AuditEvent
 from tessera_app.db.base import transaction
+from tessera_app.db.mirror_models import MirrorFinding, RegistrySync
 from tessera_app.db.registry_models import (
     Consumer,
     Contract,
@@ -26,6 +29,7 @@ from tessera_app.db.registry_models import (
 )
 from tessera_app.mirror import (
     TABLES,
+    Changes,
     UnknownContract,
     VersionConflict,
     desired_rows,
@@ -168,12 +172,11 @@ def test_resync_updates_and_deletes_only_what_changed(
     root = make_registry(tmp_path)
     with transaction(sessions) as session:
         resync(session, root)
-    # a consumer leaves, a contract changes its tags, a team arrives, a version is removed
+    # a consumer leaves, a contract changes its tags, a team arrives
     (root / "consumers/orders-reporting.yaml").unlink()
     path = root / "contracts/storefront-graph.yaml"
     path.write_text(path.read_text().replace("tags: [tier-1]", "tags: [tier-2, pii]"))
     (root / "teams/search.yaml").write_text("id: search\ngithub_team: acme/search\n")
-    (root / "contracts/orders-api/versions/2.2.0.json").unlink()
     with transaction(sessions) as session:
         report = resync(session, root)
         assert mirrored(session) == expected(root)
@@ -182,7 +185,6 @@ def test_resync_updates_and_deletes_only_what_changed(
         "teams": (1, 0, 0),
         "contracts": (0, 1, 0),
         "contract_tags": (2, 0, 1),
-        "contract_versions": (0, 0, 1),
         "consumers": (0, 0, 1),
         "dependencies": (0, 0, 2),
     }
@@ -273,3 +275,193 @@ def test_record_version(sessions: sessionmaker[Session], tmp_path: Path) -> None
             "checkout",
         )
         assert last.subject == "contract:storefront-graph@1.0.0"
+
+
+# --- published versions are append-only -------------------------------------------------------
+
+
+def version_numbers(session: Session, contract: str = "orders-api") -> list[str]:
+    return sorted(
+        session.scalars(
+            select(ContractVersion.version).where(ContractVersion.contract_id == contract)
+        )
+    )
+
+
+def actions(session: Session, prefix: str = "registry.inconsistency") -> list[tuple[str, str]]:
+    return [(e.action, e.subject) for e in audit_events(session) if e.action.startswith(prefix)]
+
+
+def test_a_version_the_source_lacks_is_kept_and_reported_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    root = make_registry(tmp_path)
+    with transaction(sessions) as session:
+        resync(session, root)
+    kept = (root / "contracts/orders-api/versions/2.2.0.json").read_text()
+    (root / "contracts/orders-api/versions/2.2.0.json").unlink()
+    (root / "consumers/orders-reporting.yaml").unlink()  # the rest still follows the source
+    for _ in range(2):  # the periodic resync: the same finding, audited once
+        with transaction(sessions) as session:
+            report = resync(session, root, actor="tessera-worker")
+        assert report.tables["contract_versions"] == Changes()
+        (finding,) = report.findings
+        assert (finding.kind, finding.subject) == ("version-missing", "contract:orders-api@2.2.0")
+        assert "lacks orders-api 2.2.0" in finding.message and "#150" in finding.message
+    with sessions() as session:
+        assert version_numbers(session) == ["2.1.0", "2.2.0"]
+        assert session.get(Consumer, "orders-reporting") is None
+        assert actions(session) == [("registry.inconsistency_found", "contract:orders-api@2.2.0")]
+        event = next(e for e in audit_events(session) if e.action.endswith("_found"))
+        assert event.team == "orders" and event.details["source"].startswith("path:")
+        health = mirror_findings.health(session)
+        assert health["consistent"] is False and health["findings_total"] == 1
+        assert health["findings"][0]["kind"] == "version-missing"
+        assert audit.verify(session).ok
+    # the source has it again: resolved, audited once more
+    (root / "contracts/orders-api/versions/2.2.0.json").write_text(kept)
+    with transaction(sessions) as session:
+        assert resync(session, root).findings == ()
+    with sessions() as session:
+        assert actions(session)[-1] == (
+            "registry.inconsistency_resolved",
+            "contract:orders-api@2.2.0",
+        )
+        assert mirror_findings.health(session)["consistent"] is True
+        assert session.scalars(select(MirrorFinding)).all() == []
+
+
+def test_the_same_version_with_other_files_is_not_applied(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    root = make_registry(tmp_path)
+    with transaction(sessions) as session:
+        resync(session, root)
+        published = session.scalars(
+            select(ContractVersion).where(ContractVersion.version == "2.2.0")
+        ).one()
+        before = (dict(published.files), published.source_commit)
+    path = root / "contracts/orders-api/versions/2.2.0.json"
+    rewritten = read_version(path)
+    path.unlink()
+    write_version(
+        root,
+        PublishedVersion(
+            contract=rewritten.contract,
+            version=rewritten.version,
+            format=rewritten.format,
+            repo=rewritten.repo,
+            paths=rewritten.paths,
+            commit="b" * 40,
+            published_at=rewritten.published_at,
+            files=MappingProxyType({SPEC: rewritten.files[SPEC] + "# rewritten\n"}),
+            pull_request=rewritten.pull_request,
+            findings=rewritten.findings,
+        ),
+    )
+    with transaction(sessions) as session:
+        report = resync(session, root)
+    assert report.changes == 0
+    (finding,) = report.findings
+    assert finding.kind == "version-differs"
+    assert finding.details["differs"] == ["source_commit", "files"]
+    assert "other source_commit, files than published" in finding.message
+    with sessions() as session:
+        kept = session.scalars(
+            select(ContractVersion).where(ContractVersion.version == "2.2.0")
+        ).one()
+        assert (dict(kept.files), kept.source_commit) == before
+        assert actions(session) == [("registry.inconsistency_found", "contract:orders-api@2.2.0")]
+
+
+def add_search_contract(root: Path) -> None:
+    """A team ``search`` owning one contract, ``search-api``, published as 1.0.0."""
+    (root / "teams/search.yaml").write_text("id: search\ngithub_team: acme/search\n")
+    (root / "contracts/search-api.yaml").write_text(
+        "id: search-api\nowner: search\nformat: graphql\ntags: [tier-3]\n"
+        "source:\n  repo: acme/search\n  path: schema.graphql\n"
+    )
+    write_version(
+        root,
+        PublishedVersion(
+            contract="search-api",
+            version="1.0.0",
+            format="graphql",
+            repo="acme/search",
+            paths=("schema.graphql",),
+            commit="e" * 40,
+            published_at="2025-07-01T00:00:00+00:00",
+            files=MappingProxyType({"schema.graphql": "type Query { search: String }\n"}),
+            pull_request=3,
+            findings=(),
+        ),
+    )
+
+
+def test_a_removed_contract_keeps_its_versions_and_owner(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    root = make_registry(tmp_path)
+    add_search_contract(root)
+    with transaction(sessions) as session:
+        resync(session, root)
+    # the contract, its versions and its team leave the registry; another contract too
+    shutil.rmtree(root / "contracts/search-api")
+    (root / "contracts/search-api.yaml").unlink()
+    (root / "teams/search.yaml").unlink()
+    (root / "consumers/orders-reporting.yaml").unlink()
+    (root / "contracts/storefront-graph.yaml").unlink()  # never published: it goes
+    with transaction(sessions) as session:
+        report = resync(session, root)
+    (finding,) = report.findings
+    assert (finding.kind, finding.subject) == ("contract-kept", "contract:search-api")
+    assert finding.details == {"contract": "search-api", "versions": ["1.0.0"], "team_kept": True}
+    assert finding.message.endswith(
+        "no longer declares search-api, which has published versions 1.0.0: the mirror keeps "
+        "the contract and its owner team search and its versions"
+    )
+    with sessions() as session:
+        kept = session.get(Contract, "search-api")
+        assert kept is not None and kept.tags == ["tier-3"]
+        assert session.get(Team, "search") is not None
+        assert version_numbers(session, "search-api") == ["1.0.0"]
+        assert session.get(Contract, "storefront-graph") is None
+        assert mirror_findings.health(session)["findings_total"] == 1
+    with transaction(sessions) as session:
+        assert resync(session, root).changes == 0  # kept rows are not rewritten
+    add_search_contract(root)  # declared again: resolved
+    with transaction(sessions) as session:
+        assert resync(session, root).findings == ()
+    with sessions() as session:
+        assert [a for a, _ in actions(session)] == [
+            "registry.inconsistency_found",
+            "registry.inconsistency_resolved",
+        ]
+
+
+def test_resync_records_what_it_applied(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    root = make_registry(tmp_path)
+    with transaction(sessions) as session:
+        resync(session, root)
+        resync(session, root, source="github:acme/registry@main", commit="c" * 40)
+    with sessions() as session:
+        rows = {row.source: row for row in session.scalars(select(RegistrySync))}
+        assert set(rows) == {mirror_syncs.path_source(root), "github:acme/registry@main"}
+        assert rows[mirror_syncs.path_source(root)].commit is None
+        github = rows["github:acme/registry@main"]
+        assert github.commit == "c" * 40 and not github.published_since
+        assert github.applied_at <= github.checked_at
+    with transaction(sessions) as session:  # a publication: every source must be read again
+        record_version(
+            session,
+            "storefront-graph",
+            "1.0.0",
+            {"s.graphql": "type Query { a: Int }\n"},
+            "acme/storefront",
+            "s.graphql",
+            "d" * 40,
+            1,
+            [],
+        )
+    with sessions() as session:
+        assert all(row.published_since for row in session.scalars(select(RegistrySync)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tessera_app.auth import create_key
 from tessera_app.db.audit_models import AuditEvent
 from tessera_app.db.base import transaction, utcnow
+from tessera_app.db.registry_models import Team
 from tessera_app.queue import claim, complete, enqueue, fail
 from tessera_app.settings import Settings
 from tessera_app.web import create_app
@@ -44,8 +45,13 @@ def _seed(sessions: sessionmaker[Session]) -> dict[str, int]:
 
 
 def _admin(sessions: sessionmaker[Session], scope: str = "admin") -> dict[str, str]:
+    """An admin key owned by alice, or a write key of team web."""
     with transaction(sessions) as session:
-        key, _ = create_key(session, "ops", [scope], pepper=PEPPER)
+        if scope == "admin":
+            key, _ = create_key(session, "ops", [scope], owner="alice", pepper=PEPPER)
+        else:
+            session.merge(Team(id="web", github_team="acme/web"))
+            key, _ = create_key(session, "ops", [scope], team="web", pepper=PEPPER)
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -89,5 +95,5 @@ def test_retrying_a_dead_job(client: TestClient, sessions: sessionmaker[Session]
     with transaction(sessions) as session:
         events = session.scalars(select(AuditEvent)).all()
         assert [(e.action, e.actor, e.subject) for e in events] == [
-            ("job.retried", "api-key:ops", f"job:{ids['dead']}")
+            ("job.retried", "alice (admin key ops)", f"job:{ids['dead']}")
         ]

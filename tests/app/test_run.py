@@ -42,7 +42,7 @@ def test_serve_then_sigterm(tmp_path: Path) -> None:
         )
 
     assert cli("migrate").returncode == 0
-    created = cli("keys", "create", "--name", "ops", "--scopes", "admin")
+    created = cli("keys", "create", "--name", "ops", "--scopes", "admin", "--owner", "ops-lead")
     key = created.stdout.strip()
     assert key.startswith("tsk_") and "not shown again" in created.stderr
 
@@ -82,7 +82,9 @@ def test_keys_commands(
 ) -> None:
     monkeypatch.setenv("TESSERA_DATABASE_URL", f"sqlite:///{tmp_path / 'tessera.db'}")
     assert main(["migrate"]) == 0
-    assert main(["keys", "create", "--name", "ops", "--scopes", "write,admin"]) == 0
+    assert (
+        main(["keys", "create", "--name", "ops", "--scopes", "write,admin", "--owner", "al"]) == 0
+    )
     key = capsys.readouterr().out.strip()
     assert key.startswith("tsk_")
     assert main(["keys", "create", "--name", "x", "--scopes", "root"]) == 2
@@ -96,8 +98,8 @@ def test_keys_commands(
     assert main(["keys", "list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[2:] for line in listed] == [
-        ["ops", "write,admin", "revoked"],
-        ["ci", "read", "expired"],
+        ["ops", "write,admin", "admin al", "revoked"],
+        ["ci", "read", "read", "expired"],
     ]
     assert key not in "\n".join(listed) and listed[0].split("\t")[1].rstrip("…") == key[:12]
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from tessera_app.settings import Settings
 from tessera_app.web import create_app
 
 
-def test_probes(database_url: str) -> None:
+def test_probes(database_url: str, engine: Engine) -> None:
     app = create_app(Settings(database_url=database_url))
     with TestClient(app) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
-        assert client.get("/readyz").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok"
+        assert ready["registry"] == {
+            "consistent": True,
+            "sources": [],
+            "findings": [],
+            "findings_total": 0,
+        }
 
 
 def test_not_ready_without_a_database(tmp_path: object) -> None:

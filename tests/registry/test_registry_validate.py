@@ -28,6 +28,7 @@ def test_the_template_is_valid() -> None:
         "consumers": 3,
         "declarations": 5,
         "versions": 1,
+        "uses": 5,
     }
     loaded = load_registry(TEMPLATE)
     assert set(loaded.teams) == {"orders", "checkout", "data-platform"}
@@ -97,6 +98,9 @@ def test_every_problem_is_reported_at_its_key_or_value(tmp_path: Path) -> None:
         "contracts/orders-api.yaml:3:8: unknown team 'shipping': no teams/shipping.yaml",
         "contracts/orders-api.yaml:12:11: policy (strict | lenient) applies to openapi, swagger, "
         "jsonschema contracts, not graphql",
+        "contracts/orders-api/versions/2.1.0.json:4:3: orders-api 2.1.0 (its active version) was "
+        "published as openapi, but the contract's format is graphql: the uses declared on it "
+        "cannot be checked",
         # a file that does not load is reported once; references to it are not "unknown"
         "teams/checkout.yaml:3:1: duplicate key 'id'",
     ]

@@ -1,11 +1,14 @@
-"""The audit log: append a hash-chained event in the caller's transaction, and verify the chain.
+"""The audit log: append a hash-chained, signed event in the caller's transaction.
 
     record(session, action=..., actor=..., subject=..., details=..., team=None) -> AuditEvent
-    verify(session) -> VerifyReport
+    verify(session, keys=None, anchors=()) -> VerifyReport     (``tessera_app.audit_verify``)
 
 ``hash = sha256(canonical_json({seq, occurred_at, action, actor, team, subject, details,
 prev_hash}))`` where ``prev_hash`` is the previous row's hash (``GENESIS`` for the first row).
 Canonical JSON: sorted keys, no spaces, UTF-8, timestamps as ISO 8601 UTC with microseconds.
+Every row is also signed with the process's audit key (``audit_keys``): ``signature`` is the
+Ed25519 signature of ``(seq, hash, key_id)``, so rows cannot be forged or rewritten with
+recomputed hashes by someone who holds the database but not the key.
 
 Concurrent writers never fork the chain: on PostgreSQL ``record`` takes a transaction-scoped
 advisory lock before reading the last row, so writers append one after another (the lock is
@@ -17,22 +20,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from .audit_keys import process_key
 from .db.audit_models import AuditEvent
 from .db.base import utcnow
+
+if TYPE_CHECKING:
+    from .audit_checkpoints import Checkpoint
+    from .audit_keys import TrustedKeys
+    from .audit_verify import VerifyReport
 
 GENESIS = "0" * 64
 ADVISORY_LOCK = 0x7E55E7A_A0D17
 """The PostgreSQL advisory lock key that serializes appends to the audit chain."""
 BATCH = 1000
+_APPENDED = "tessera.audit.appended"
+"""``session.info`` key: (the open transaction, the first sequence number it appended)."""
 
 
 def jsonable(value: Any) -> Any:
@@ -135,72 +146,43 @@ def record(
         "details": data,
         "prev_hash": prev_hash,
     }
-    event = AuditEvent(**fields, hash=compute_hash(**fields))
+    digest = compute_hash(**fields)
+    key = process_key()
+    event = AuditEvent(**fields, hash=digest, key_id=key.key_id, signature=key.sign(seq, digest))
     session.add(event)
     session.flush()
+    _note_appended(session, seq)
     return event
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of walking the chain: ``ok``, how many rows were checked, and for a broken
-    chain the first bad sequence number and what is wrong with it. ``head`` is the hash of the
-    last row: keep it elsewhere to detect a removal of the newest rows too."""
-
-    ok: bool
-    checked: int
-    head: str
-    first_bad_seq: int | None = None
-    problem: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head": self.head,
-            "first_bad_seq": self.first_bad_seq,
-            "problem": self.problem,
-        }
+def _note_appended(session: Session, seq: int) -> None:
+    transaction = session.get_transaction()
+    mark = session.info.get(_APPENDED)
+    if transaction is not None and (mark is None or mark[0]() is not transaction):
+        session.info[_APPENDED] = (weakref.ref(transaction), seq)
 
 
-def verify(session: Session) -> VerifyReport:
-    """Walk the chain in sequence order: every row must follow the previous one (no gap), point
-    at its hash, and hash to what it carries. The first violation is reported."""
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
-    result = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=BATCH)
-    )
-    try:  # a server-side cursor on PostgreSQL: closed even when the walk stops early
-        for event in result.scalars():
-            problem, bad = _check(event, expected_seq, prev_hash)
-            if problem:
-                return VerifyReport(False, checked, prev_hash, bad, problem)
-            checked += 1
-            expected_seq, prev_hash = event.seq + 1, event.hash
-    finally:
-        result.close()
-    return VerifyReport(True, checked, prev_hash)
+def appended_from(session: Session) -> int | None:
+    """The first sequence number ``session`` appended in its open transaction (the rows from
+    it on are not committed yet); None when it appended none."""
+    mark = session.info.get(_APPENDED)
+    transaction = session.get_transaction()
+    if mark is None or transaction is None or mark[0]() is not transaction:
+        return None
+    return int(mark[1])
 
 
-def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> tuple[str | None, int]:
-    """What is wrong with ``event`` as the row after ``expected_seq - 1`` (None: nothing), and
-    the first bad sequence number."""
-    if event.seq > expected_seq:
-        return (
-            f"row {expected_seq} is missing: the row after {expected_seq - 1} is {event.seq}",
-            expected_seq,
-        )
-    if event.seq < expected_seq:
-        return f"sequence number {event.seq} is out of order", event.seq
-    if event.prev_hash != prev_hash:
-        return (
-            f"row {event.seq} does not follow row {event.seq - 1}: its previous hash differs "
-            "(a row was removed, replaced or reordered)",
-            event.seq,
-        )
-    if event_hash(event) != event.hash:
-        return f"row {event.seq} was changed: its content does not match its hash", event.seq
-    return None, event.seq
+def verify(
+    session: Session,
+    keys: TrustedKeys | None = None,
+    anchors: Iterable[Checkpoint] = (),
+) -> VerifyReport:
+    """Walk the chain, check every signature against ``keys`` (default: the keys this
+    process's environment trusts) and the rows against ``anchors``; see
+    ``audit_verify.verify``."""
+    from . import audit_verify
+
+    return audit_verify.verify(session, keys, anchors)
 
 
 def count(session: Session) -> int:

@@ -3,20 +3,26 @@
 Keys are random high-entropy tokens (``tsk_`` + 32 random bytes, URL-safe), so a fast keyed
 hash is the right storage: HMAC-SHA256 with ``TESSERA_SECRET_KEY`` as the pepper (a stolen
 database alone cannot test guesses). A key is found by its public prefix and then compared in
-constant time. Scopes nest: ``admin`` implies ``write`` implies ``read``. Reads are open:
-``require("read")`` without a key returns the anonymous principal; a key that is given must be
+constant time. Scopes nest: ``admin`` implies ``write`` implies ``read``. Every key belongs to a
+principal (``tessera_app.principals``): a ``write`` key to one registry team, an ``admin`` key
+to a named owner; a key is made only with the principal its scope needs, and a ``write`` key
+only for a team the registry mirror knows.
+
+Reads follow ``TESSERA_READ_ACCESS``: ``open`` lets ``require("read")`` return the anonymous
+principal without a key, ``key`` wants a valid key of any scope. A key that is given must be
 valid, so an expired, revoked or unknown key is always 401.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,14 +32,43 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .db.auth_models import ApiKey
 from .db.base import transaction, utcnow
+from .db.registry_models import ID as TEAM_MAX
+from .db.registry_models import Team
+from .principals import (
+    ANONYMOUS,
+    NAME_MAX,
+    OWNER_MAX,
+    RANK,
+    SCOPES,
+    Principal,
+    Scope,
+    principal_problem,
+    role_of,
+)
 from .settings import Settings
 
-Scope = Literal["read", "write", "admin"]
-SCOPES: tuple[Scope, ...] = get_args(Scope)
-RANK: dict[str, int] = {scope: rank for rank, scope in enumerate(SCOPES, start=1)}
+__all__ = [
+    "ANONYMOUS",
+    "AUTH_RESPONSES",
+    "KEY_PREFIX",
+    "SCOPES",
+    "Principal",
+    "Problem",
+    "Scope",
+    "acting_for",
+    "authenticate",
+    "create_key",
+    "document_optional_reads",
+    "hash_key",
+    "normalize_scopes",
+    "principal_of",
+    "require",
+]
+
 KEY_PREFIX = "tsk_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8  # what people see in listings and logs
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # do not write on every request
+_PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 
 class Problem(BaseModel):
@@ -44,36 +79,19 @@ class Problem(BaseModel):
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "missing, invalid, expired or revoked API key"},
-    403: {"model": Problem, "description": "the API key lacks the scope this operation needs"},
+    403: {
+        "model": Problem,
+        "description": "the API key lacks the scope this operation needs, or acts for another team",
+    },
 }
 """The responses every ``/api/v1`` operation may give because of ``require`` (documented for
 every router by ``web.create_app``)."""
 
 SCHEME = "ApiKey"
-READ_SCHEME = "ApiKeyOptional"  # reads: documented as optional by document_optional_reads
+READ_SCHEME = "ApiKeyForReads"  # rewritten by document_optional_reads per TESSERA_READ_ACCESS
 _DESCRIPTION = "An API key: `Authorization: Bearer tsk_...`"
 bearer = HTTPBearer(auto_error=False, scheme_name=SCHEME, description=_DESCRIPTION)
-optional_bearer = HTTPBearer(auto_error=False, scheme_name=READ_SCHEME, description=_DESCRIPTION)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: an API key (``key_id``) or the anonymous reader (``key_id`` None)."""
-
-    key_id: int | None
-    name: str
-    scopes: frozenset[str]
-
-    def allows(self, scope: Scope) -> bool:
-        return max((RANK.get(s, 0) for s in self.scopes), default=0) >= RANK[scope]
-
-    @property
-    def actor(self) -> str:
-        """The name the audit log records for this caller."""
-        return f"api-key:{self.name}" if self.key_id is not None else "anonymous"
-
-
-ANONYMOUS = Principal(key_id=None, name="anonymous", scopes=frozenset({"read"}))
+read_bearer = HTTPBearer(auto_error=False, scheme_name=READ_SCHEME, description=_DESCRIPTION)
 
 
 def hash_key(key: str, pepper: str) -> str:
@@ -91,30 +109,78 @@ def normalize_scopes(scopes: Iterable[str]) -> list[str]:
     return [scope for scope in SCOPES if scope in wanted]
 
 
+def _text(value: str | None, what: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > limit or not _PRINTABLE.match(value):
+        raise ValueError(f"{what} must be 1 to {limit} printable characters")
+    return value
+
+
+def _known_team(session: Session, team: str) -> str:
+    """``team`` when the registry mirror has it; else a ValueError naming the close ones."""
+    if session.get(Team, team) is not None:
+        return team
+    known = list(session.scalars(select(Team.id).order_by(Team.id)))
+    close = difflib.get_close_matches(team, known, n=1)
+    hint = f": did you mean {close[0]}?" if close else ""
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none"
+    raise ValueError(f"team {team!r} is not in the registry mirror{hint} (teams: {listed})")
+
+
 def create_key(
     session: Session,
     name: str,
     scopes: Iterable[str],
     expires_at: datetime | None = None,
     *,
+    team: str | None = None,
+    owner: str | None = None,
     pepper: str | None = None,
 ) -> tuple[str, ApiKey]:
     """A new key: the secret (shown once, never stored) and its row (flushed, not committed).
-    ``pepper`` defaults to the configured ``TESSERA_SECRET_KEY``."""
+
+    A ``write`` key needs the registry ``team`` it acts for (known to the mirror), an ``admin``
+    key the ``owner`` it is recorded as; a ``read`` key may name an owner. ``ValueError`` says
+    what is wrong. ``pepper`` defaults to the configured ``TESSERA_SECRET_KEY``."""
     if expires_at is not None and expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
+    checked_name = _text(name, "the key's name", NAME_MAX)
+    assert checked_name is not None
+    ranked = normalize_scopes(scopes)
+    team, owner = _text(team, "the team", TEAM_MAX), _text(owner, "the owner", OWNER_MAX)
+    problem = principal_problem(role_of(ranked), team, owner)
+    if problem:
+        raise ValueError(problem)
+    if team is not None:
+        team = _known_team(session, team)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
-        name=name,
+        name=checked_name,
         prefix=secret[:PREFIX_LENGTH],
         key_hash=hash_key(secret, pepper if pepper is not None else Settings().secret_key),
-        scopes=normalize_scopes(scopes),
+        scopes=ranked,
+        team=team,
+        owner=owner,
         created_at=utcnow(),
         expires_at=expires_at,
     )
     session.add(row)
     session.flush()
     return secret, row
+
+
+def principal_of(row: ApiKey) -> Principal:
+    """The principal a stored key stands for."""
+    return Principal(
+        key_id=row.id,
+        name=row.name,
+        scopes=frozenset(row.scopes),
+        team=row.team,
+        owner=row.owner,
+        prefix=row.prefix,
+    )
 
 
 def authenticate(session: Session, secret: str, pepper: str, now: datetime) -> ApiKey | None:
@@ -141,23 +207,26 @@ def _unauthorized(message: str) -> HTTPException:
 
 def require(scope: Scope) -> Callable[..., Principal]:
     """A FastAPI dependency: the caller's ``Principal`` if it holds ``scope`` (401 without a
-    valid key, 403 without the scope; ``read`` is open to anonymous callers)."""
+    valid key, 403 without the scope or without the principal the scope needs). ``read``
+    without a key is the anonymous principal when ``TESSERA_READ_ACCESS`` is ``open``."""
     if scope not in RANK:
         raise ValueError(f"unknown scope {scope!r}")
 
-    scheme = optional_bearer if scope == "read" else bearer
+    scheme = read_bearer if scope == "read" else bearer
 
     def dependency(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(scheme),  # noqa: B008
     ) -> Principal:
+        settings: Settings = request.app.state.settings
         if credentials is None:
             if request.headers.get("authorization"):
                 raise _unauthorized("the Authorization header must be 'Bearer <API key>'")
             if scope == "read":
-                return ANONYMOUS
+                if not settings.reads_need_key:
+                    return ANONYMOUS
+                raise _unauthorized("reading needs an API key (TESSERA_READ_ACCESS=key)")
             raise _unauthorized(f"this operation needs an API key with the '{scope}' scope")
-        settings: Settings = request.app.state.settings
         sessions: sessionmaker[Session] = request.app.state.sessions
         now = utcnow()
         with transaction(sessions) as session:
@@ -166,23 +235,42 @@ def require(scope: Scope) -> Callable[..., Principal]:
                 raise _unauthorized("invalid, expired or revoked API key")
             if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
                 row.last_used_at = now
-            principal = Principal(key_id=row.id, name=row.name, scopes=frozenset(row.scopes))
+            principal = principal_of(row)
         if not principal.allows(scope):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"this operation needs the '{scope}' scope"
             )
+        if scope != "read" and principal.unbound:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, principal.unbound)
         return principal
 
     return dependency
 
 
+def acting_for(principal: Principal, team: str) -> str:
+    """The audit actor of a decision ``principal`` makes for ``team``; 403 when its key may
+    not act for that team (nothing is recorded then)."""
+    refusal = principal.refusal(team)
+    if refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+    return principal.actor_for(team)
+
+
 def document_optional_reads(app: FastAPI) -> None:
-    """Say in the OpenAPI document that a key is optional on the operations that only
-    ``require("read")``: ``security: [{}, {ApiKey: []}]``. (FastAPI declares every security
-    scheme as required, so reads use a scheme of their own that is rewritten here.)"""
+    """Say in the OpenAPI document what the read operations (those that only
+    ``require("read")``) need, per ``TESSERA_READ_ACCESS``: ``security: [{}, {ApiKey: []}]``
+    (a key is optional) when reads are open, ``[{ApiKey: []}]`` when they need a key. (FastAPI
+    declares every security scheme as required, so reads use a scheme of their own that is
+    rewritten here.)"""
     generate = app.openapi
+    settings: Settings = app.state.settings
+    reads: list[dict[str, list[str]]] = (
+        [{SCHEME: []}] if settings.reads_need_key else [{}, {SCHEME: []}]
+    )
 
     def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
         schema = generate()
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
@@ -190,8 +278,11 @@ def document_optional_reads(app: FastAPI) -> None:
                 if not security or not any(READ_SCHEME in r for r in security):
                     continue
                 rest = [r for r in security if READ_SCHEME not in r]
-                operation["security"] = rest or [{}, {SCHEME: []}]
-        schema.get("components", {}).get("securitySchemes", {}).pop(READ_SCHEME, None)
+                operation["security"] = rest or reads
+        schemes = schema.get("components", {}).get("securitySchemes", {})
+        read_scheme = schemes.pop(READ_SCHEME, None)
+        if read_scheme is not None:
+            schemes.setdefault(SCHEME, read_scheme)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

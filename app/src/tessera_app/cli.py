@@ -4,7 +4,8 @@
                                                             with one worker process beside it
     tessera-app worker                                      run a worker (several may run)
     tessera-app migrate [--revision REV]                    migrate the database (default: head)
-    tessera-app keys create --name N --scopes admin [--expires-in-days D]
+    tessera-app keys create --name N --scopes admin --owner WHO [--expires-in-days D]
+    tessera-app keys create --name N --scopes write --team TEAM   a key that acts for one team
     tessera-app keys list | keys revoke ID
 
 Settings come from the environment (``TESSERA_*``, see ``settings.py``). ``serve`` stops
@@ -25,7 +26,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from .settings import Settings
+from .settings import Settings, describe
 
 log = logging.getLogger("tessera_app")
 WORKER_STOP_SECONDS = 60  # how long `serve` waits for its worker to finish the current job
@@ -49,15 +50,25 @@ def _parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
         dest="keys_command", required=True
     )
-    create = keys.add_parser("create", help="create a key and print it (once)")
+    create = keys.add_parser(
+        "create",
+        help="create a key and print it (once)",
+        description="Create an API key and print it once. A write key acts for one registry "
+        "team (--team, known to the mirror); an admin key acts for any team and is recorded "
+        "as its owner (--owner); a read key only reads (--owner optional).",
+    )
     create.add_argument("--name", required=True)
     create.add_argument(
         "--scopes",
         required=True,
         help="comma-separated: read, write, admin (admin implies write implies read)",
     )
+    create.add_argument("--team", help="write keys: the registry team the key acts for")
+    create.add_argument(
+        "--owner", help="admin keys: the person or system its decisions are recorded as"
+    )
     create.add_argument("--expires-in-days", type=float, help="default: never expires")
-    keys.add_parser("list", help="list the keys (never their secrets)")
+    keys.add_parser("list", help="list the keys with their principal (never their secrets)")
     revoke = keys.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id", type=int)
     return parser
@@ -68,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as err:
-        print(f"tessera-app: invalid settings: {err}", file=sys.stderr)
+        print(f"tessera-app: invalid settings: {describe(err)}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -147,6 +158,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def keys(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from .api.keys import KeyInfo, created_details, revoked_details
     from .audit import record
     from .auth import create_key
     from .db.auth_models import ApiKey
@@ -157,15 +169,25 @@ def keys(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with transaction(session_factory(engine)) as session:
             if args.keys_command == "create":
-                expires = (
-                    utcnow() + timedelta(days=args.expires_in_days)
-                    if args.expires_in_days is not None
-                    else None
-                )
                 scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
                 try:
+                    expires = (
+                        utcnow() + timedelta(days=args.expires_in_days)
+                        if args.expires_in_days is not None
+                        else None
+                    )
+                except OverflowError:
+                    print("tessera-app: --expires-in-days is out of range", file=sys.stderr)
+                    return 2
+                try:
                     secret, row = create_key(
-                        session, args.name, scopes, expires, pepper=settings.secret_key
+                        session,
+                        args.name,
+                        scopes,
+                        expires,
+                        team=args.team,
+                        owner=args.owner,
+                        pepper=settings.secret_key,
                     )
                 except ValueError as err:
                     print(f"tessera-app: {err}", file=sys.stderr)
@@ -175,20 +197,24 @@ def keys(settings: Settings, args: argparse.Namespace) -> int:
                     action="api_key.created",
                     actor=actor,
                     subject=f"api-key:{row.id}",
-                    details={"name": row.name, "prefix": row.prefix, "scopes": row.scopes},
+                    details=created_details(row),
                 )
                 print(secret)
+                info = KeyInfo.of(row, utcnow())
                 print(
-                    f"created key {row.id} {row.name!r} ({', '.join(row.scopes)}); "
-                    "store it now: it is not shown again",
+                    f"created key {row.id} {row.name!r} ({', '.join(row.scopes)}; "
+                    f"{info.principal}); store it now: it is not shown again",
                     file=sys.stderr,
                 )
             elif args.keys_command == "list":
+                now = utcnow()
                 for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
-                    state = "revoked" if row.revoked_at else "active"
-                    if state == "active" and row.expires_at and row.expires_at <= utcnow():
-                        state = "expired"
-                    print(f"{row.id}\t{row.prefix}…\t{row.name}\t{','.join(row.scopes)}\t{state}")
+                    info = KeyInfo.of(row, now)
+                    state = "revoked" if row.revoked_at else "active" if info.active else "expired"
+                    print(
+                        f"{row.id}\t{row.prefix}…\t{row.name}\t{','.join(row.scopes)}"
+                        f"\t{info.principal}\t{state}"
+                    )
             else:
                 found = session.get(ApiKey, args.id)
                 if found is None:
@@ -201,7 +227,7 @@ def keys(settings: Settings, args: argparse.Namespace) -> int:
                         action="api_key.revoked",
                         actor=actor,
                         subject=f"api-key:{found.id}",
-                        details={"name": found.name, "prefix": found.prefix},
+                        details=revoked_details(found),
                     )
                 print(f"revoked key {found.id} {found.name!r}", file=sys.stderr)
     finally:

@@ -1,86 +1,295 @@
-"""``tessera audit verify``: walk the audit chain in the service's database.
+"""``tessera audit``: verify the service's audit log, checkpoint it, print its public key.
+
+    tessera audit verify [--registry PATH] [--checkpoints FILE] [--public-key PEM|@FILE]
+    tessera audit checkpoint [--file FILE]
+    tessera audit public-key
 
 The engine's ``tessera`` command finds this module through the ``tessera.commands`` entry
 point group (registered in ``app/pyproject.toml``), so the subcommand exists exactly when the
 app is installed; the engine never imports the app. ``main()`` runs it on its own too.
 
-Exit status: 0 intact, 1 broken (the first bad sequence number is printed), 2 error (no
-database, bad arguments).
+Exit status of ``verify``: 0 everything agrees, 1 broken (the first bad event is printed),
+2 error (no database, an unreadable anchor, bad arguments).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .audit_checkpoints import Checkpoint
+    from .audit_keys import PublicKey
+    from .audit_verify import VerifyReport
 
 EXIT_OK, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
-EPILOG = """\
+VERIFY_EPILOG = """\
 examples:
   TESSERA_DATABASE_URL=postgresql://tessera@db/tessera tessera audit verify
-  tessera audit verify --database-url sqlite:///tessera.db --output json
+  tessera audit verify --registry ~/src/registry --checkpoints /backup/audit-checkpoints.jsonl
+  tessera audit verify --public-key @audit-key.pem --public-key @audit-key-2025.pem -o json
 
-exit status: 0 intact, 1 broken (a changed, removed or reordered row), 2 error
+checked: the hash chain (a changed, removed, reordered or inserted row), every row's signature
+(a forged row, rows rewritten with recomputed hashes), and each anchor: the checkpoint in the
+trailers of every registry commit (--registry) and in checkpoint files (--checkpoints) must
+match its row (newest rows removed, or all of them: only the anchors can tell).
+
+exit status: 0 everything agrees, 1 broken (the first bad event is printed), 2 error
+"""
+CHECKPOINT_EPILOG = """\
+Prints the newest committed signed event as one JSON line and appends it to FILE (default:
+TESSERA_AUDIT_CHECKPOINT_FILE) unless the file already ends with it. A log whose events all
+date from before signing gets a signed audit.signing_started event first.
 """
 
 
+class _Failed(Exception):
+    """An error already worded for the user (exit 2)."""
+
+
 def add_parser(commands: Any) -> None:
-    """Add ``audit`` (with ``verify``) to the ``tessera`` subcommands."""
+    """Add ``audit`` (``verify``, ``checkpoint``, ``public-key``) to the ``tessera``
+    subcommands."""
     parser = commands.add_parser(
         "audit",
-        help="check the service's hash-chained audit log",
+        help="check the service's signed, hash-chained audit log",
         description="The Tessera service's audit log: every state change, API write and force "
-        "action, each row chained to the previous one by its SHA-256.",
+        "action, each row chained to the previous one by its SHA-256 and signed with the "
+        "service's audit key; its head is anchored outside the database.",
     )
     actions = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = actions.add_parser(
         "verify",
-        help="detect a changed, removed or reordered row",
-        description="Walk the audit chain in the database and report the first row that was "
-        "changed, removed or reordered.",
-        epilog=EPILOG,
+        help="check the chain, every signature and the anchors",
+        description="Walk the audit log in the database and report the first event that was "
+        "changed, removed, reordered, inserted, forged or cut off, or that disagrees with an "
+        "anchor kept outside the database.",
+        epilog=VERIFY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _database(verify)
     verify.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="the service's database (default: TESSERA_DATABASE_URL, else the service default)",
+        "--registry",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="a git checkout of the registry repository: the audit trailers of every commit "
+        "on any of its refs are anchors (repeatable)",
+    )
+    verify.add_argument(
+        "--checkpoints",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a JSON-lines file of checkpoints (TESSERA_AUDIT_CHECKPOINT_FILE, or answers of "
+        "GET /api/v1/audit/checkpoint): each line is an anchor (repeatable)",
+    )
+    verify.add_argument(
+        "--public-key",
+        metavar="PEM|@FILE",
+        action="append",
+        default=[],
+        help="trust this public key (repeatable, e.g. the current and an older one); default: "
+        "the configured key (TESSERA_AUDIT_SIGNING_KEY or TESSERA_SECRET_KEY) and "
+        "TESSERA_AUDIT_PUBLIC_KEYS",
     )
     verify.add_argument("--output", "-o", choices=("text", "json"), default="text")
     verify.set_defaults(run=run)
 
+    checkpoint = actions.add_parser(
+        "checkpoint",
+        help="print the signed head of the log and append it to a checkpoint file",
+        description="Take a checkpoint of the audit log: the newest committed signed event.",
+        epilog=CHECKPOINT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _database(checkpoint)
+    checkpoint.add_argument(
+        "--file", metavar="FILE", help="default: TESSERA_AUDIT_CHECKPOINT_FILE (unset: print only)"
+    )
+    checkpoint.set_defaults(run=run_checkpoint)
+
+    public_key = actions.add_parser(
+        "public-key",
+        help="print the public half of the audit signing key",
+        description="Print the public key that verifies the audit log's signatures (PEM; its "
+        "key id on stderr), from TESSERA_AUDIT_SIGNING_KEY or TESSERA_SECRET_KEY. Keep it with "
+        "whoever verifies: it needs no secret.",
+    )
+    public_key.add_argument("--output", "-o", choices=("text", "json"), default="text")
+    public_key.set_defaults(run=run_public_key)
+
+
+def _database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the service's database (default: TESSERA_DATABASE_URL, else the service default)",
+    )
+
 
 def run(args: argparse.Namespace, stdout: TextIO) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
+    """``tessera audit verify``."""
+    from .audit_verify import verify
 
-    from .audit import verify
-    from .db.base import make_engine, session_factory
-    from .settings import Settings
-
-    url = args.database_url or Settings().database_url
-    engine = make_engine(url)
     try:
-        with session_factory(engine)() as session:
-            report = verify(session)
-    except SQLAlchemyError as err:
-        reason = str(getattr(err, "orig", None) or err).splitlines()[0]
-        where = _safe(url)
-        print(f"tessera: error: cannot read the audit log at {where}: {reason}", file=sys.stderr)
+        keys = _trusted(args.public_key)
+        anchors = _anchors(args.registry, args.checkpoints)
+        report = _with_session(args, lambda session: verify(session, keys, anchors))
+    except _Failed as err:
+        print(f"tessera: error: {err}", file=sys.stderr)
         return EXIT_ERROR
-    finally:
-        engine.dispose()
     if args.output == "json":
-        stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
-    elif report.ok:
-        stdout.write(f"audit log intact: {report.checked} events, head {report.head}\n")
+        stdout.write(json.dumps({**report.to_dict(), "anchors_given": len(anchors)}, indent=2))
+        stdout.write("\n")
     else:
-        stdout.write(
+        stdout.write(_describe(report, len(anchors)))
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
+def _describe(report: VerifyReport, given: int) -> str:
+    if not report.ok:
+        return (
             f"audit log broken at event {report.first_bad_seq}: {report.problem} "
             f"({report.checked} events before it are intact)\n"
         )
-    return EXIT_OK if report.ok else EXIT_BROKEN
+    lines = [f"audit log intact: {report.checked} events, head {report.head}"]
+    keys = ", ".join(report.key_ids) or "none"
+    signed = f"signatures: {report.signed} valid (keys: {keys})"
+    if report.unsigned:
+        signed += f"; {report.unsigned} events from before signing, covered by the first signed one"
+    lines.append(signed)
+    if not given:
+        lines.append(
+            "anchors: none given (--registry, --checkpoints): the removal of the newest "
+            "events, or of all of them, cannot be detected without them"
+        )
+    else:
+        anchors = f"anchors: {report.anchors} of {given} agree"
+        if report.newest_anchor is not None:
+            anchors += f", the newest at event {report.newest_anchor}"
+            newer = report.head_seq - report.newest_anchor
+            if newer:
+                anchors += f"; {newer} newer events are covered by their signatures only"
+        lines.append(anchors)
+    return "\n".join(lines) + "\n"
+
+
+def _trusted(values: Sequence[str]) -> dict[str, PublicKey]:
+    from pydantic import ValidationError
+
+    from .audit_keys import AuditKeyError, process_trusted_keys, public_keys, trusted
+    from .settings import describe
+
+    try:
+        if values:
+            return trusted(public_keys(values, "--public-key"))
+        return process_trusted_keys()
+    except AuditKeyError as err:
+        raise _Failed(str(err)) from None
+    except ValidationError as err:
+        raise _Failed(f"invalid settings: {describe(err)}") from None
+
+
+def _anchors(registries: Sequence[str], files: Sequence[str]) -> list[Checkpoint]:
+    from .audit_checkpoints import CheckpointError, read_file
+    from .audit_trailers import read_registry
+
+    found: list[Checkpoint] = []
+    try:
+        for path in registries:
+            found += read_registry(path)
+        for path in files:
+            found += read_file(path)
+    except CheckpointError as err:
+        raise _Failed(str(err)) from None
+    return found
+
+
+def _with_session(args: argparse.Namespace, work: Any) -> Any:
+    """``work(session)`` on the service's database; ``_Failed`` when it cannot be read."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db.base import make_engine, session_factory
+    from .settings import Settings, describe
+
+    try:
+        url = args.database_url or Settings().database_url
+    except ValidationError as err:
+        raise _Failed(f"invalid settings: {describe(err)}") from None
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ValueError) as err:
+        raise _Failed(f"cannot open the database at {_safe(url)}: {err}") from None
+    try:
+        with session_factory(engine)() as session:
+            return work(session)
+    except SQLAlchemyError as err:
+        reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+        raise _Failed(f"cannot read the audit log at {_safe(url)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def run_checkpoint(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``tessera audit checkpoint``."""
+    from sqlalchemy.orm import Session
+
+    from .audit_checkpoints import append, committed_head, cover_unsigned
+    from .settings import Settings
+
+    def take(session: Session) -> Checkpoint | None:
+        with session.begin():
+            cover_unsigned(session, actor=f"cli:{getpass.getuser()}")
+        return committed_head(session)
+
+    try:
+        checkpoint = _with_session(args, take)
+    except _Failed as err:
+        print(f"tessera: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    if checkpoint is None:
+        print("tessera: the audit log is empty: nothing to checkpoint", file=sys.stderr)
+        return EXIT_OK
+    stdout.write(json.dumps(checkpoint.to_dict(), separators=(",", ":")) + "\n")
+    target = args.file or Settings().audit_checkpoint_file
+    if target:
+        try:
+            wrote = append(target, checkpoint)
+        except OSError as err:
+            print(f"tessera: error: cannot write {target}: {err.strerror}", file=sys.stderr)
+            return EXIT_ERROR
+        print(
+            f"tessera: {'appended to' if wrote else 'already the last line of'} {target}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def run_public_key(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``tessera audit public-key``."""
+    from pydantic import ValidationError
+
+    from .audit_keys import process_key
+    from .settings import describe
+
+    try:
+        key = process_key()
+    except ValidationError as err:
+        print(f"tessera: error: invalid settings: {describe(err)}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.output == "json":
+        data = {"key_id": key.key_id, "public_key": key.public.pem}
+        stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        stdout.write(key.public.pem)
+        print(f"tessera: audit key id {key.key_id}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _safe(url: str) -> str:

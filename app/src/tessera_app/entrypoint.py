@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from .settings import Settings
+from .settings import Settings, describe
 
 log = logging.getLogger("tessera_app.entrypoint")
 WAIT_VARIABLE = "TESSERA_MIGRATE_WAIT_SECONDS"
@@ -85,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         wait = float(os.environ.get(WAIT_VARIABLE, DEFAULT_WAIT_SECONDS))
     except (ValidationError, ValueError) as err:
-        print(f"tessera-app: invalid settings: {err}", file=sys.stderr)
+        problem = describe(err) if isinstance(err, ValidationError) else f"{WAIT_VARIABLE}: {err}"
+        print(f"tessera-app: invalid settings: {problem}", file=sys.stderr)
         return 2
     if args[:1] == ["--probe"]:
         return probe(settings, args[1] if len(args) > 1 else "/healthz")

@@ -1,15 +1,19 @@
-"""The registry mirror: the database made to match the registry repository.
+"""The registry mirror: the database made to follow the registry repository.
 
-    resync(session, path)        load the registry (validated) and its published versions,
+    resync(session, path, ...)   load the registry (validated) and its published versions,
                                  then insert, update and delete rows until every mirror table
-                                 matches it exactly; a second resync changes nothing
+                                 matches it, except that published versions are append-only
+                                 (``mirror_append_only``); a second resync changes nothing
     record_version(session, ...) add one newly published version (the workflow, on publish)
     published_version(row)       a mirrored version as the engine's ``PublishedVersion``
 
 Rows are compared by the registry's natural ids (team, contract, consumer ids; (contract,
 version); (consumer, contract)), column by column, so only what changed is written. Parents are
 written before children and children deleted before parents, so foreign keys hold throughout.
-A resync that changed something is recorded in the audit log.
+A resync that changed something is recorded in the audit log. Each resync records what it
+applied (``mirror_syncs``: the source, its commit, when) and settles what it found
+inconsistent (``mirror_findings``: a published version the source lacks or holds with other
+files, a contract with published versions it no longer declares): reported, never applied.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from tessera_engine.registry.model import Team as EngineTeam
 from tessera_engine.registry.ranges import parse_version
 from tessera_engine.registry.versions import list_versions
 
-from . import audit
+from . import audit, mirror_findings, mirror_syncs
 from .db.base import Base, utcnow
 from .db.registry_models import (
     Consumer,
@@ -44,6 +48,8 @@ from .db.registry_models import (
     Republication,
     Team,
 )
+from .mirror_append_only import keep_published
+from .mirror_findings import CONTENT_KINDS, REFUSAL_KINDS, Finding
 
 USAGE_KINDS = ("operations", "fields", "messages", "columns")
 CHUNK = 500  # keys per DELETE ... WHERE (...) IN (...)
@@ -66,11 +72,14 @@ class Changes:
 
 @dataclass(frozen=True)
 class ResyncReport:
-    """Per table, what changed; and how many rows each table holds afterwards."""
+    """Per table, what changed; how many rows each table holds afterwards; and what the
+    source lacks or holds differently from what was published (kept, reported)."""
 
     registry: str
     tables: Mapping[str, Changes]
     counts: Mapping[str, int] = field(default_factory=dict)
+    commit: str | None = None
+    findings: tuple[Finding, ...] = ()
 
     @property
     def changes(self) -> int:
@@ -79,12 +88,14 @@ class ResyncReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "registry": self.registry,
+            "commit": self.commit,
             "changes": self.changes,
             "tables": {
                 name: {"inserted": c.inserted, "updated": c.updated, "deleted": c.deleted}
                 for name, c in self.tables.items()
             },
             "counts": dict(self.counts),
+            "findings": [finding.to_dict() for finding in self.findings],
         }
 
 
@@ -104,6 +115,7 @@ class _Table:
     model: type[Base]
     key: tuple[str, ...]
     surrogate: str | None = None
+    append_only: bool = False
 
 
 TABLES = (  # parents first
@@ -111,21 +123,36 @@ TABLES = (  # parents first
     _Table(Team, ("id",)),
     _Table(Contract, ("id",)),
     _Table(ContractTag, ("contract_id", "tag")),
-    _Table(ContractVersion, ("contract_id", "version"), surrogate="id"),
+    _Table(ContractVersion, ("contract_id", "version"), surrogate="id", append_only=True),
     _Table(Consumer, ("id",)),
     _Table(Dependency, ("consumer_id", "contract_id")),
     _Table(Republication, ("consumer_id", "contract_id", "target_id")),
 )
 
 
-def resync(session: Session, registry_path: str | Path, *, actor: str = "tessera") -> ResyncReport:
-    """Make the mirror match the registry at ``registry_path`` (in the caller's transaction).
-    An invalid registry raises the engine's ``InputError`` (one line, file:line:col) and
-    changes nothing."""
+def resync(
+    session: Session,
+    registry_path: str | Path,
+    *,
+    actor: str = "tessera",
+    source: str | None = None,
+    commit: str | None = None,
+) -> ResyncReport:
+    """Make the mirror follow the registry at ``registry_path`` (in the caller's transaction).
+
+    ``source`` names where the files came from (default: the folder, ``path:/abs/path``) and
+    ``commit`` which commit of it they are; both are recorded as what the mirror applied. An
+    invalid registry raises the engine's ``InputError`` (one line, file:line:col) and changes
+    nothing."""
     registry = load_registry(registry_path)
     versions = {cid: list_versions(registry_path, cid) for cid in sorted(registry.contracts)}
     desired = desired_rows(registry, versions)
+    label = source or mirror_syncs.path_source(registry_path)
+    findings = keep_published(session, desired, label)
     plans = [(table, _plan(session, table, desired[table.model.__tablename__])) for table in TABLES]
+    for table, (_, updates, deletes) in plans:
+        if table.append_only and (updates or deletes):  # keep_published rules this out
+            raise RuntimeError(f"a resync would rewrite published rows of {table.model}")
     for table, (inserts, updates, _) in plans:
         if inserts:
             session.execute(insert(table.model), inserts)
@@ -135,21 +162,30 @@ def resync(session: Session, registry_path: str | Path, *, actor: str = "tessera
         _delete(session, table, deletes)
     session.flush()
     report = ResyncReport(
-        registry=str(registry_path),
+        registry=label,
         tables={
             table.model.__tablename__: Changes(len(ins), len(upd), len(dele))
             for table, (ins, upd, dele) in plans
         },
         counts={name: len(rows) for name, rows in desired.items()},
+        commit=commit,
+        findings=tuple(findings),
     )
     if report.changes:
+        details = report.to_dict()
+        details["findings"] = len(findings)
         audit.record(
             session,
             action="registry.resync",
             actor=actor,
-            subject=f"registry:{registry_path}",
-            details=report.to_dict(),
+            subject=f"registry:{label}",
+            details=details,
         )
+    mirror_syncs.record_applied(session, label, commit)
+    mirror_findings.settle(session, findings, kinds=CONTENT_KINDS, source=label, actor=actor)
+    mirror_findings.settle(
+        session, (), kinds=REFUSAL_KINDS, source=label, actor=actor, per_source=True
+    )
     return report
 
 
@@ -353,6 +389,7 @@ def record_version(
     )
     session.add(row)
     session.flush()
+    mirror_syncs.mark_published(session)
     audit.record(
         session,
         action="registry.version.recorded",

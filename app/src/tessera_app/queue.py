@@ -1,5 +1,5 @@
-"""The durable job queue: ``enqueue``, ``claim``, ``complete``, ``fail``, ``retry_dead``, and the
-handler registry (``@handler("kind")``) that the worker dispatches on.
+"""The durable job queue: ``enqueue``, ``claim``, ``complete``, ``fail``, ``release``,
+``retry_dead``, and the handler registry (``@handler("kind")``) that the worker dispatches on.
 
 Claiming is one ``UPDATE ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING``
 statement: on PostgreSQL any number of workers (in any number of app replicas) claim different
@@ -8,8 +8,18 @@ a single short write transaction, enough for the one worker SQLite supports. A c
 lease (``locked_until``): a worker that dies mid-job leaves a lease that expires, and the job is
 claimed again, or dead-lettered if it has used all its attempts. ``complete`` and ``fail`` only
 act while the caller still holds the lease (else ``LeaseLost``), so a job whose lease was taken
-over cannot also be completed by its first worker: with the handler's writes in the same
-transaction as ``complete``, each job's effects commit exactly once.
+over cannot also be completed by its first worker: with the handler's last writes in the same
+transaction as ``complete``, a job is done exactly when its work is.
+
+A job with a ``serial`` (what it works on: ``owner/repo#12``) is not claimed while another job of
+the same serial runs, so work on one pull request is serialized across workers; the partial
+unique index on the running jobs' serial turns a race between two claims into a retried claim.
+
+A failure is retried with backoff unless it is a ``PermanentError`` (retrying cannot help: the
+job is dead at once), and a job that dies (failed for good, or its lease expired with no attempt
+left) runs its kind's ``on_dead`` hook in the same transaction (a webhook job marks its delivery
+``failed``). ``release`` gives a claimed job back without counting the attempt: what a worker
+does after the database went away under it.
 """
 
 from __future__ import annotations
@@ -19,9 +29,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from .db.base import utcnow
 from .db.queue_models import Job
@@ -31,8 +42,13 @@ Handler = Callable[[Session, dict[str, Any]], None]
 """A job handler: runs in the worker's transaction (its writes commit with the job's
 completion, or roll back with its failure); raising marks the attempt failed."""
 
+DeadHook = Callable[[Session, Job], None]
+"""Called in the transaction that dead-letters a job of its kind (with the job as it ends)."""
+
 HANDLERS: dict[str, Handler] = {}
+DEAD_HOOKS: dict[str, DeadHook] = {}
 DEFAULT_LEASE = timedelta(minutes=5)
+CLAIM_RACES = 5  # claims retried when another worker took the same serial at the same moment
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(hours=1)
 MAX_ERROR = 4000  # characters of the last error kept on the job
@@ -43,14 +59,22 @@ class LeaseLost(RuntimeError):
     admin changed it): the caller must roll back."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of jobs of ``kind``."""
+class PermanentError(Exception):
+    """A failure that no retry can mend (the input is unreadable, GitHub says the thing does
+    not exist or refuses the request as invalid): the job is dead-lettered at once."""
+
+
+def handler(kind: str, *, on_dead: DeadHook | None = None) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of jobs of ``kind`` (and ``on_dead``,
+    what a job of that kind does when it dies)."""
 
     def register(function: Handler) -> Handler:
         existing = HANDLERS.get(kind)
         if existing is not None and existing is not function:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         HANDLERS[kind] = function
+        if on_dead is not None:
+            DEAD_HOOKS[kind] = on_dead
         return function
 
     return register
@@ -73,13 +97,16 @@ def enqueue(
     key: str | None = None,
     run_at: datetime | None = None,
     max_attempts: int | None = None,
+    serial: str | None = None,
 ) -> Job:
     """Add a job (in the caller's transaction). With a ``key``, enqueueing is idempotent: if a
-    job with that key exists (in any state) it is returned and nothing is added."""
+    job with that key exists (in any state) it is returned and nothing is added. ``serial``:
+    what the job works on (jobs of one serial never run at the same time)."""
     values: dict[str, Any] = {
         "kind": kind,
         "payload": payload,
         "key": key,
+        "serial": serial,
         "run_at": run_at or utcnow(),
         "max_attempts": max_attempts or Settings().job_max_attempts,
     }
@@ -90,7 +117,15 @@ def enqueue(
         return job
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    added = session.scalars(
+        insert(Job)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Job)
+        .execution_options(populate_existing=True)
+    ).first()
+    if added is not None:
+        return added
     return session.scalars(select(Job).where(Job.key == key)).one()
 
 
@@ -102,14 +137,36 @@ def claim(
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
 ) -> Job | None:
-    """Take the next due job (queued and due, or running with an expired lease) for
-    ``worker_id``, or None. The caller commits promptly: the claim is its own transaction."""
+    """Take the next due job (queued and due, or running with an expired lease) whose serial
+    no other job is running, for ``worker_id``, or None. The caller commits promptly: the claim
+    is its own transaction. Two workers racing for the same serial: the loser claims again."""
+    for _ in range(CLAIM_RACES):
+        try:
+            with session.begin_nested():
+                return _claim(session, worker_id, kinds, lease, now)
+        except IntegrityError:  # another worker started a job of the same serial just now
+            continue
+    return None
+
+
+def _claim(
+    session: Session,
+    worker_id: str,
+    kinds: Iterable[str] | None,
+    lease: timedelta,
+    now: datetime | None,
+) -> Job | None:
     kinds = list(kinds) if kinds is not None else None
+    running = aliased(Job)
     while True:
         moment = now or utcnow()
         due = ((Job.state == "queued") & (Job.run_at <= moment)) | (
             (Job.state == "running") & (Job.locked_until < moment)
         )
+        busy = exists().where(
+            running.serial == Job.serial, running.state == "running", running.id != Job.id
+        )
+        due = due & (Job.serial.is_(None) | ~busy)
         if kinds is not None:
             due = due & Job.kind.in_(kinds)
         candidate = (
@@ -144,6 +201,13 @@ def claim(
         if job.state == "running":
             return job
         # an exhausted expired lease was dead-lettered: look for another job
+        _died(session, job)
+
+
+def _died(session: Session, job: Job) -> None:
+    hook = DEAD_HOOKS.get(job.kind)
+    if hook is not None:
+        hook(session, job)
 
 
 def _release(session: Session, job: Job, **values: Any) -> None:
@@ -171,20 +235,31 @@ def fail(
     job: Job,
     error: str,
     *,
+    permanent: bool = False,
     now: datetime | None = None,
     rng: random.Random | None = None,
 ) -> str:
     """Record a failed attempt: back to ``queued`` after a backoff, or ``dead`` once the job
-    has used ``max_attempts``. Returns the new state."""
+    has used ``max_attempts`` (or at once when the failure is ``permanent``). Returns the new
+    state."""
     moment = now or utcnow()
     error = error[:MAX_ERROR]
-    if job.attempts >= job.max_attempts:
+    if permanent or job.attempts >= job.max_attempts:
+        if permanent and job.attempts < job.max_attempts:
+            error = f"permanent failure, not retried: {error}"[:MAX_ERROR]
         _release(session, job, state="dead", last_error=error, finished_at=moment)
+        _died(session, job)
         return "dead"
     _release(
         session, job, state="queued", last_error=error, run_at=moment + backoff(job.attempts, rng)
     )
     return "queued"
+
+
+def release(session: Session, job: Job, *, now: datetime | None = None) -> None:
+    """Give a claimed job back to the queue, due now, without counting the attempt (the work
+    was cut short by the database, not by the job); ``LeaseLost`` if it is no longer ours."""
+    _release(session, job, state="queued", run_at=now or utcnow(), attempts=job.attempts - 1)
 
 
 def retry_dead(session: Session, job_id: int, *, now: datetime | None = None) -> Job:

@@ -1,14 +1,17 @@
 """Settings from the environment (``TESSERA_*``), validated once at start-up.
 
 Outside development, placeholder secrets are refused: a service that would accept webhooks
-signed with "changeme", or run with a guessable key, must not start.
+signed with "changeme", or run with a guessable key, must not start. The registry has one
+source of truth: when the GitHub App publishes (``TESSERA_GITHUB_APP_ID`` and
+``TESSERA_REGISTRY_REPO`` set), it is the registry repository on GitHub, and a local
+``TESSERA_REGISTRY_PATH`` is refused. ``describe(err)`` says what is wrong in one line.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "development", "dev", "test"})
@@ -36,12 +39,21 @@ class Settings(BaseSettings):
     )
     registry_path: str | None = Field(
         default=None,
-        description="a checkout of the registry repository to mirror; when set, the worker "
-        "resyncs the mirror from it every 15 minutes",
+        description="a checkout of the registry repository to mirror when no GitHub App "
+        "publishes (refused with `TESSERA_GITHUB_APP_ID` and `TESSERA_REGISTRY_REPO`: the "
+        "registry repository on GitHub is then the source); when set, the worker resyncs the "
+        "mirror from it every 15 minutes",
     )
     secret_key: str = Field(
         default="development",
-        description="the pepper of API key hashes: changing it invalidates every key",
+        description="the pepper of API key hashes: changing it invalidates every key; also the "
+        "seed of the audit signing key unless `TESSERA_AUDIT_SIGNING_KEY` is set",
+    )
+    read_access: Literal["open", "key"] | None = Field(
+        default=None,
+        description="who may read `/api/v1` (proposals, acknowledgements, the audit log, the "
+        "registry, diffs, impact and checks, jobs): `open` (anyone) or `key` (a valid API key of "
+        "any scope); unset: `open` when `TESSERA_ENVIRONMENT=development`, `key` otherwise",
     )
     webhook_secrets: str = Field(
         default="development",
@@ -83,6 +95,46 @@ class Settings(BaseSettings):
         description="the GitHub team (`org/slug`) whose members may `/tessera force-publish` "
         "and waive",
     )
+    # The audit log's signing key and checkpoints (docs/operations.md, "Anchoring the audit log")
+    audit_signing_key: str | None = Field(
+        default=None,
+        description="the Ed25519 key that signs audit events and checkpoints: PEM text, or "
+        "`@/path/to/key.pem`; unset: derived from `TESSERA_SECRET_KEY`",
+    )
+    audit_public_keys: str | None = Field(
+        default=None,
+        description="older audit signing keys that verification still trusts (after a "
+        "rotation): PEM public keys, comma-separated, each the text or `@/path`",
+    )
+    audit_checkpoint_file: str | None = Field(
+        default=None,
+        description="a JSON-lines file the worker appends a signed checkpoint of the audit "
+        "log to every 5 minutes (keep it off the database host)",
+    )
+
+    @field_validator(
+        "registry_path",
+        "registry_repo",
+        "github_private_key",
+        "audit_signing_key",
+        "audit_public_keys",
+        "audit_checkpoint_file",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _one_source_of_truth(self) -> Settings:
+        if self.app_publishes and self.registry_path:
+            raise ValueError(
+                f"TESSERA_REGISTRY_PATH ({self.registry_path}) cannot be used with the GitHub "
+                f"App (TESSERA_GITHUB_APP_ID and TESSERA_REGISTRY_REPO are set): the registry "
+                f"repository {self.registry_repo} on GitHub is the source of truth and the "
+                f"mirror follows it; unset TESSERA_REGISTRY_PATH"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
@@ -106,7 +158,41 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _audit_keys_load(self) -> Settings:
+        if self.audit_signing_key or self.audit_public_keys:
+            from .audit_keys import AuditKeyError, trusted_keys
+
+            try:
+                trusted_keys(self)
+            except AuditKeyError as err:
+                raise ValueError(str(err)) from None
+        return self
+
+    @property
+    def reads_need_key(self) -> bool:
+        """Whether reads under ``/api/v1`` need an API key (``TESSERA_READ_ACCESS``; unset:
+        only outside development)."""
+        if self.read_access is None:
+            return self.environment != "development"
+        return self.read_access == "key"
+
+    @property
+    def app_publishes(self) -> bool:
+        """The GitHub App publishes versions into the registry repository on GitHub."""
+        return self.github_app_id is not None and bool(self.registry_repo)
+
     @property
     def secrets(self) -> list[str]:
         """The webhook secrets accepted (the first signs, all verify, during rotation)."""
         return [part.strip() for part in self.webhook_secrets.split(",") if part.strip()]
+
+
+def describe(err: ValidationError) -> str:
+    """What ``Settings()`` refused, in one line: ``TESSERA_NAME: message; ...``."""
+    problems = []
+    for error in err.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = "_".join(str(part) for part in error["loc"]).upper()
+        problems.append(f"TESSERA_{where}: {message}" if where else message)
+    return "; ".join(problems).replace("\n", " ")

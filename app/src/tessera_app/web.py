@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import __version__
+from . import __version__, mirror_findings
 from .auth import AUTH_RESPONSES, document_optional_reads
-from .db.base import make_engine, session_factory
+from .db.base import database_unavailable, make_engine, session_factory
 from .settings import Settings
 
 ROUTER_MODULES = ("registry", "proposals", "audit", "jobs", "keys")
@@ -38,17 +39,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["probes"], responses={503: {"description": "database unreachable"}})
     def readyz() -> JSONResponse:
-        """Readiness: the database answers."""
+        """Readiness: the database answers. ``registry`` tells what the mirror applied from each
+        source (commit, when) and what it found inconsistent (a registry source that lacks a
+        published version, holds one with other files, ...): the service is ready all the same,
+        ``consistent: false`` asks an operator to look, not for a restart."""
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as err:  # any driver error means not ready
+            with app.state.sessions() as session:
+                session.execute(text("SELECT 1"))
+                registry = mirror_findings.health(session)
+        except Exception as err:  # any driver error (or an unmigrated database): not ready
             return JSONResponse({"status": "unavailable", "error": type(err).__name__}, 503)
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "registry": registry})
 
     for name in ROUTER_MODULES:
         module = import_module(f"{__package__}.api.{name}")
         app.include_router(module.router, prefix="/api/v1", responses=AUTH_RESPONSES)
     app.include_router(import_module(f"{__package__}.github.ingress").router)  # /webhooks/github
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     document_optional_reads(app)
     return app
+
+
+RETRY_AFTER_SECONDS = 10
+
+
+async def _database_error(request: Request, err: Exception) -> Response:
+    """The database went away mid-request: 503 with ``Retry-After``, never a 500 (any other
+    database error is a bug, and stays one). A webhook answered 503 shows as failed on
+    GitHub, and reconciliation redelivers it."""
+    if not database_unavailable(err):
+        raise err
+    return JSONResponse(
+        {"detail": "the database is unavailable: try again shortly"},
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -3,17 +3,27 @@
     Worker(sessions, settings).run()     loop until stop() (or SIGTERM/SIGINT once
                                          install_signal_handlers() was called)
 
-Each job: a short transaction claims it (taking a lease), then a second transaction runs the
-handler and marks the job done, so the handler's writes and the completion commit together (or
-neither does). A handler that raises rolls back, and the failure is recorded in a third
-transaction (retry with backoff, or dead letter). Stopping is graceful: the current job
-finishes first. The worker only claims the kinds it has handlers for.
+Each job: a short transaction claims it (taking a lease), then the handler runs and the job is
+marked done in the handler's last transaction, so the handler's final writes and the completion
+commit together (or neither does). A handler never waits on GitHub inside a transaction
+(``io_boundary``): before each GitHub request the writes so far are committed, so SQLite's write
+lock and PostgreSQL's row and advisory locks are held for milliseconds, not for GitHub's answer;
+handlers are written to converge when a job runs again after part of it committed. A handler
+that raises rolls back its open transaction, and the failure is recorded in another one (retry
+with backoff; a ``PermanentError`` or the last attempt: dead letter). When the database itself
+goes away under a job, the job is kept in memory and given back to the queue (``release``, the
+attempt not counted) as soon as the database answers again, instead of waiting for its lease to
+run out. Stopping is graceful: the current job finishes first. The worker only claims the kinds
+it has handlers for.
 
 It also schedules the periodic built-in jobs: ``proposals.expire`` (the workflow's timeouts),
-``registry.resync`` (when ``TESSERA_REGISTRY_PATH`` is set) and ``github.reconcile`` (when the
+``registry.resync`` (when ``TESSERA_REGISTRY_PATH`` is set), ``github.reconcile`` (when the
 GitHub App is configured; ``tessera_app.github.handlers``, imported here, registers the
-``github.*`` handlers). Each period's job has an idempotency key naming the period, so any
-number of workers schedule each one exactly once.
+``github.*`` handlers) and ``audit.checkpoint`` (when ``TESSERA_AUDIT_CHECKPOINT_FILE`` is
+set), and ``github.registry_resync`` (when the App publishes into ``TESSERA_REGISTRY_REPO``:
+the mirror follows that repository's branch; also enqueued once when a worker starts). Each
+period's job has an idempotency key naming the period, so any number of workers schedule each
+one exactly once.
 """
 
 from __future__ import annotations
@@ -32,19 +42,22 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db.base import transaction, utcnow
+from .db.base import database_unavailable, transaction, utcnow
 from .db.queue_models import Job
 from .github import handlers as _github_handlers  # noqa: F401  (registers the github.* jobs)
+from .io_boundary import releasing
 from .queue import (
     DEFAULT_LEASE,
     HANDLERS,
     Handler,
     LeaseLost,
+    PermanentError,
     claim,
     complete,
     enqueue,
     fail,
     handler,
+    release,
 )
 from .settings import Settings
 
@@ -56,12 +69,15 @@ SCHEDULE_CHECK = timedelta(seconds=30)
 class Periodic:
     kind: str
     every: timedelta
+    at_start: bool = False  # also enqueued once when a worker starts
 
 
 PERIODIC = (
     Periodic("proposals.expire", timedelta(minutes=5)),
     Periodic("registry.resync", timedelta(minutes=15)),
     Periodic("github.reconcile", timedelta(minutes=10)),  # when the GitHub App is configured
+    Periodic("github.registry_resync", timedelta(minutes=5), at_start=True),  # the App publishes
+    Periodic("audit.checkpoint", timedelta(minutes=5)),  # when a checkpoint file is configured
 )
 
 
@@ -83,10 +99,32 @@ def expire_proposals(session: Session, payload: dict[str, Any]) -> None:
     log.info("proposals expired or reopened: %d", len(changed))
 
 
+@handler("audit.checkpoint")
+def checkpoint_audit_log(session: Session, payload: dict[str, Any]) -> None:
+    """Append the audit log's signed head to the checkpoint file at ``payload["path"]``."""
+    from . import audit_checkpoints
+
+    head = audit_checkpoints.write(session, payload["path"], actor="tessera-worker")
+    log.info("audit checkpoint: %s", f"event {head.seq}" if head else "no signed event yet")
+
+
 def _describe(err: BaseException) -> str:
     summary = "".join(traceback.format_exception_only(err)).strip()
     trace = "".join(traceback.format_exception(err))
     return f"{summary}\n\n{trace[-2000:]}"
+
+
+def _commit_so_far(session: Session) -> None:
+    """Before a GitHub request: commit the job's writes so far (not inside a savepoint)."""
+    if session.in_transaction() and not session.in_nested_transaction():
+        session.commit()
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:  # the connection is gone already: nothing to roll back
+        session.invalidate()
 
 
 class Worker:
@@ -110,6 +148,7 @@ class Worker:
         self.periodic = periodic
         self.stopping = threading.Event()
         self._next_schedule: datetime | None = None
+        self.orphans: list[Job] = []  # claimed jobs cut short by the database, to give back
 
     def stop(self, *_: object) -> None:
         """Stop after the current job (safe to call from a signal handler)."""
@@ -121,8 +160,11 @@ class Worker:
 
     def run(self) -> None:
         log.info("worker %s started (kinds: %s)", self.id, self._kinds())
+        if self.periodic:
+            self.enqueue_start_jobs()
         while not self.stopping.is_set():
             try:
+                self.give_back_orphans()
                 if self.periodic:
                     self.schedule()
                 worked = self.run_once()
@@ -148,30 +190,95 @@ class Worker:
 
     def execute(self, job: Job) -> None:
         function = self.handlers[job.kind]
+        session = self.sessions()
         try:
-            with transaction(self.sessions) as session:
+            with releasing(lambda: _commit_so_far(session)):
                 function(session, dict(job.payload))
-                complete(session, job)
+            complete(session, job)
+            session.commit()
         except LeaseLost as err:
-            log.warning("job %s (%s): %s; its work was rolled back", job.id, job.kind, err)
+            _rollback(session)
+            log.warning("job %s (%s): %s; its open work was rolled back", job.id, job.kind, err)
             return
         except Exception as err:  # a handler's failure is recorded, never fatal to the loop
+            _rollback(session)
+            if database_unavailable(err):
+                self._orphan(job, err)
+                return
+            self._record_failure(job, err)
+            return
+        finally:
+            session.close()
+        log.info("job %s (%s) done", job.id, job.kind)
+
+    def _record_failure(self, job: Job, err: Exception) -> None:
+        try:
+            with transaction(self.sessions) as session:
+                state = fail(
+                    session, job, _describe(err), permanent=isinstance(err, PermanentError)
+                )
+        except LeaseLost as lost:
+            log.warning("job %s (%s) failed, then %s", job.id, job.kind, lost)
+            return
+        except SQLAlchemyError as db:
+            if not database_unavailable(db):
+                raise
+            self._orphan(job, db)
+            return
+        log.warning(
+            "job %s (%s) attempt %s/%s failed; now %s: %s",
+            job.id,
+            job.kind,
+            job.attempts,
+            job.max_attempts,
+            state,
+            "".join(traceback.format_exception_only(err)).strip(),
+            exc_info=not isinstance(err, PermanentError),
+        )
+
+    def _orphan(self, job: Job, err: BaseException) -> None:
+        log.warning(
+            "job %s (%s): the database went away (%s); it goes back to the queue as soon as "
+            "the database answers",
+            job.id,
+            job.kind,
+            type(err).__name__,
+        )
+        self.orphans.append(job)
+
+    def give_back_orphans(self) -> None:
+        """Return the jobs the database cut short to the queue (due now, attempt not counted);
+        a job whose lease was taken over meanwhile is another worker's now."""
+        while self.orphans:
+            job = self.orphans[0]
             try:
                 with transaction(self.sessions) as session:
-                    state = fail(session, job, _describe(err))
-            except LeaseLost as lost:
-                log.warning("job %s (%s) failed, then %s", job.id, job.kind, lost)
-                return
-            log.exception(
-                "job %s (%s) attempt %s/%s failed; now %s",
-                job.id,
-                job.kind,
-                job.attempts,
-                job.max_attempts,
-                state,
-            )
-            return
-        log.info("job %s (%s) done", job.id, job.kind)
+                    release(session, job)
+            except LeaseLost:
+                log.info("job %s (%s) was taken over while the database was away", job.id, job.kind)
+            else:
+                log.info("job %s (%s) given back to the queue", job.id, job.kind)
+            self.orphans.pop(0)
+
+    def enqueue_start_jobs(self, now: datetime | None = None) -> None:
+        """Enqueue, once, the built-in jobs a starting worker runs at once (``at_start``): the
+        mirror follows the registry on GitHub without waiting for the next period."""
+        now = now or utcnow()
+        kinds = [p.kind for p in PERIODIC if p.at_start and p.kind in self.handlers]
+        if "github.registry_resync" in kinds and not self.settings.app_publishes:
+            kinds.remove("github.registry_resync")
+        try:
+            with transaction(self.sessions) as session:
+                for kind in kinds:
+                    enqueue(
+                        session,
+                        kind,
+                        {},
+                        key=f"{kind}@start:{self.id}@{now.isoformat()}",
+                        max_attempts=self.settings.job_max_attempts,
+                    )
+        except SQLAlchemyError as err:  # the periodic schedule enqueues them soon anyway
+            log.warning("worker %s: start-up jobs not enqueued: %s", self.id, err)
 
     def schedule(self, now: datetime | None = None) -> None:
         """Enqueue this period's built-in jobs (idempotent: keyed by period)."""
@@ -186,10 +293,16 @@ class Worker:
                 payload: dict[str, Any] = {}
                 if periodic.kind == "github.reconcile" and self.settings.github_app_id is None:
                     continue
+                if periodic.kind == "github.registry_resync" and not self.settings.app_publishes:
+                    continue
                 if periodic.kind == "registry.resync":
                     if not self.settings.registry_path:
                         continue
                     payload = {"path": self.settings.registry_path}
+                if periodic.kind == "audit.checkpoint":
+                    if not self.settings.audit_checkpoint_file:
+                        continue
+                    payload = {"path": self.settings.audit_checkpoint_file}
                 seconds = int(periodic.every.total_seconds())
                 start = datetime.fromtimestamp(
                     int(now.timestamp()) // seconds * seconds, now.tzinfo

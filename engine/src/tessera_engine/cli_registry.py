@@ -12,6 +12,9 @@ examples:
   tessera registry validate registry/ --output json
   tessera registry validate . --output github     # annotations in a GitHub Actions log
 
+Notes (a `uses` on a contract with nothing published yet) are printed after the problems
+and never make the registry invalid.
+
 exit status: 0 valid, 2 invalid (every problem is listed) or unreadable
 """
 OUTPUTS = ("text", "json", "github")
@@ -31,8 +34,10 @@ def add_parser(commands: Any) -> None:
         description="Check a registry directory: each file parses (safe YAML: no anchors, "
         "aliases, tags or duplicate keys) and matches its JSON Schema, every team and contract "
         "it names exists, ids are unique and match file names, version ranges parse, and each "
-        "consumer's `uses` fits its contract's format. Every problem is one line, "
-        "file:line:column: message.",
+        "consumer's `uses` fits its contract's format and names an operation, field, message or "
+        "column of the contract's published version (the active one, or the newest its version "
+        "range admits when that leaves the active one out), with the closest real one when it "
+        "does not. Every problem is one line, file:line:column: message.",
         epilog=VALIDATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -42,7 +47,8 @@ def add_parser(commands: Any) -> None:
         "-o",
         choices=OUTPUTS,
         default="text",
-        help="text (default), json, or github (workflow-command annotations)",
+        help="text (default), json, or github (workflow-command annotations: problems as "
+        "errors, notes as notices)",
     )
     validate.set_defaults(run=_validate)
     registry.set_defaults(run=_no_action)
@@ -62,30 +68,36 @@ def _validate(args: argparse.Namespace, stdout: TextIO) -> int:
         document = {
             "valid": result.valid,
             "errors": [problem.to_dict() for problem in result.problems],
+            "notes": [note.to_dict() for note in result.notes],
             "counts": result.counts,
         }
         stdout.write(json.dumps(document, indent=2) + "\n")
     elif args.output == "github":
-        for problem in result.problems:
-            stdout.write(
-                f"::error file={_escape(problem.file, True)},line={problem.line},"
-                f"col={problem.column}::{_escape(problem.message, False)}\n"
-            )
-        stdout.write(_summary(result.counts, len(result.problems)) + "\n")
+        for level, found in (("error", result.problems), ("notice", result.notes)):
+            for item in found:
+                stdout.write(
+                    f"::{level} file={_escape(item.file, True)},line={item.line},"
+                    f"col={item.column}::{_escape(item.message, False)}\n"
+                )
+        stdout.write(_summary(result.counts, len(result.problems), len(result.notes)) + "\n")
     else:
         for problem in result.problems:
             stdout.write(f"{problem}\n")
-        stdout.write(_summary(result.counts, len(result.problems)) + "\n")
+        for note in result.notes:
+            stdout.write(f"{note.file}:{note.line}:{note.column}: note: {note.message}\n")
+        stdout.write(_summary(result.counts, len(result.problems), len(result.notes)) + "\n")
     return 0 if result.valid else 2
 
 
-def _summary(counts: dict[str, int], problems: int) -> str:
-    parts = ", ".join(f"{counts.get(name, 0)} {name}" for name in _COUNTED)
+def _summary(counts: dict[str, int], problems: int, notes: int) -> str:
+    parts = ", ".join(f"{counts[name]} {name}" for name in _COUNTED if name in counts)
     verdict = "valid" if not problems else f"{problems} problem{'s' if problems > 1 else ''}"
-    return f"registry {verdict}: {parts}"
+    noted = f" ({notes} note{'s' if notes > 1 else ''})" if notes else ""
+    return f"registry {verdict}{noted}: {parts}"
 
 
-_COUNTED = ("teams", "contracts", "consumers", "declarations", "versions")
+_COUNTED = ("teams", "contracts", "consumers", "declarations", "versions", "uses")
+"""The counts in the summary line (``uses``: the entries checked against a published version)."""
 
 
 def _escape(text: str, property_: bool) -> str:

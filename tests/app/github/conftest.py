@@ -16,9 +16,16 @@ are added to it by ``seed`` with ``"installation": 1``, or by
 ``.redeliver()``);
 ``fake_github.gh`` is ``app.installation(1)``. Content pacing is 0 and retry backoff 1 ms so tests
 stay fast; ``fake_github.make_app(content_pacing_seconds=0.05)`` builds another ``GitHubApp`` on the
-same fake with other settings. User-side actions (push, open/merge a PR, comment, review, join a
-team, a failed delivery) are ``FakeState`` methods or ``seed`` keys; ``fake_github.fault(...)``
+same fake with other settings. User-side actions (push, rename, open/close/reopen/merge a PR,
+close an issue, comment, edit a comment, review, join a team, a failed delivery, a truncated
+tree) are ``FakeState`` methods or ``seed`` keys; ``fake_github.fault(...)``
 injects faults (``Fault``: 5xx, rate limits, hangs); ``state.requests`` logs every call.
+
+Every fake GitHub in these tests checks its traffic against GitHub's own REST description (the
+vendored subset in ``rest_description/``, see ``conformance.py`` in the fake): a request the
+description rejects is answered 422, an answer it rejects becomes a 500, and either fails the
+test at teardown (``conforming``) even when the client swallowed the error. A test that sends a
+bad request on purpose takes its violations with ``rest_description.take_violations()``.
 """
 
 from __future__ import annotations
@@ -26,15 +33,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tessera_app.github.fake import FakeState, Fault, SyncASGITransport, create_app
+from tessera_app.github.fake import FakeState, Fault, SyncASGITransport, conformance, create_app
 from tessera_app.github.gateway import GitHubApp, GitHubSettings, Installation
 
+DESCRIPTION = Path(__file__).parent / "rest_description" / "github-rest-2022-11-28.json"
 APP_ID = 1
 INSTALLATION_ID = 1
 ACCOUNT = "acme"
@@ -65,6 +74,29 @@ class FakeGitHub:
     def make_app(self, **overrides: Any) -> GitHubApp:
         """Another ``GitHubApp`` on the same fake, with some settings changed."""
         return GitHubApp(dataclasses.replace(self.settings, **overrides), transport=self.transport)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rest_description() -> Iterator[conformance.Description]:
+    """GitHub's REST description (the App's API version), checking every fake GitHub."""
+    description = conformance.Description.load(DESCRIPTION)
+    conformance.use(description)
+    try:
+        yield description
+    finally:
+        conformance.use(None)
+
+
+@pytest.fixture(autouse=True)
+def conforming(rest_description: conformance.Description) -> Iterator[None]:
+    """Fail the test when a fake GitHub saw a request or gave an answer the description
+    rejects (after the test: the client may have swallowed the 422 or 500)."""
+    rest_description.take_violations()
+    yield
+    found = rest_description.take_violations()
+    if found:
+        listed = "\n".join(f"  {v}" for v in found)
+        pytest.fail(f"GitHub's REST description rejects the fake's traffic:\n{listed}")
 
 
 @pytest.fixture(scope="session")

@@ -295,7 +295,8 @@ def test_deliveries_and_redelivery(repo: FakeGitHub) -> None:
     assert len(state.requests_to("GET", r"^app/hook/deliveries$")) == 2
     newer = app.deliveries(since_id=made[1].id)
     assert [d.id for d in newer] == [d.id for d in state.deliveries[2:]]
-    app.redeliver(made[1].id)
+    app.redeliver(made[1].id)  # accepted (202); the attempt happens in the background
+    state.wait_for_redeliveries()
     again = state.deliveries[-1]
     assert (again.guid, again.redelivery, again.event) == (made[1].guid, True, "pull_request")
     with pytest.raises(GitHubError) as err:

@@ -54,6 +54,7 @@ def test_reconciliation_heals_a_missed_delivery(journey: Journey) -> None:
     assert report.judged == [f"{PRODUCER}#{number}"]
     assert report.redelivered == [lost.guid]
     assert journey.check().conclusion == "action_required"
+    journey.fake.wait_for_redeliveries()  # GitHub redelivers after answering 202
     redeliveries = [d for d in journey.fake.deliveries if d.redelivery]
     assert [d.guid for d in redeliveries] == [lost.guid]
     with transaction(journey.sessions) as session:  # healed: nothing more to do
@@ -69,12 +70,14 @@ def test_github_5xx_during_a_job_is_retried_by_the_queue(journey: Journey) -> No
     journey.work()
     (job,) = journey.jobs()
     assert job.state == "queued" and job.attempts == 1 and "502" in (job.last_error or "")
-    assert journey.proposals() == []  # the failed attempt rolled back
+    (opened,) = journey.proposals()  # committed before the GitHub call that failed
     journey.make_due()
     journey.work()
     (job,) = journey.jobs()
     assert job.state == "done"
     assert journey.check().conclusion == "action_required"
+    (proposal,) = journey.proposals()  # the retry converged on the same proposal
+    assert proposal.id == opened.id and proposal.state == "open"
     assert len(journey.registry_issues()) == 1  # the failed attempt made none
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tessera_app.github.fake.state import FakeState
 from tessera_app.github.gateway import Installation
 from tessera_app.github.payloads import pull_request_event
 from tessera_app.settings import Settings
+from tessera_engine.registry.versions import dumps, read_version
 
 from .conftest import FakeGitHub
 
@@ -111,6 +113,45 @@ def test_invalid_declaration_is_annotated_at_its_line(
     assert (note["path"], note["start_line"]) == (CONSUMER, 5)
     assert "orders-apj" in note["message"]
     assert CONSUMER in run.summary
+
+
+def test_a_typo_in_a_uses_entry_fails_the_check_with_the_closest_element(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    typo = GOOD.replace("GET /orders/{orderId}", "GET /order/{orderId}")
+    world.push(REGISTRY, "billing", {CONSUMER: typo}, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "billing", "main").number
+    registry_prs.on_registry_pull_request(db, gh, event(world, number, "opened"), settings())
+    run = registry_check(world)
+    assert run.conclusion == "failure"
+    (note,) = run.annotations
+    assert (note["path"], note["start_line"]) == (CONSUMER, 9)
+    assert note["message"] == (
+        "'GET /order/{orderId}' is not an operation of orders-api 2.1.0 (its active version): "
+        "did you mean 'GET /orders/{orderId}'?"
+    )
+    assert "did you mean" in run.summary
+
+
+def test_a_published_version_without_what_a_consumer_uses_fails_the_check(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    current = read_version(TEMPLATE / "contracts/orders-api/versions/2.1.0.json")
+    spec = current.files["api/openapi.yaml"]
+    without = spec.replace("        total:\n          type: number\n", "")
+    assert without != spec
+    newer = replace(current, version="2.2.0", files={"api/openapi.yaml": without})
+    path = "contracts/orders-api/versions/2.2.0.json"
+    world.push(REGISTRY, "publish", {path: dumps(newer)}, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "publish", "main").number
+    registry_prs.on_registry_pull_request(db, gh, event(world, number, "opened"), settings())
+    run = registry_check(world)
+    assert run.conclusion == "failure"
+    (note,) = run.annotations
+    assert (note["path"], note["start_line"]) == ("consumers/checkout-web.yaml", 16)
+    assert note["message"] == (
+        "'Order.total' is not a field of orders-api 2.2.0 (its active version; 2.1.0 has it)"
+    )
 
 
 def test_valid_declaration_passes_and_merge_mirrors_it(

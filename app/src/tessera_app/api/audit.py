@@ -1,4 +1,5 @@
-"""The audit log over HTTP: the events (newest first, by page) and a verification of the chain."""
+"""The audit log over HTTP: the events (newest first, by page), a verification of the chain and
+its signatures, and the signed head for witnesses to keep (``GET /audit/checkpoint``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..audit_checkpoints import committed_head
+from ..audit_keys import process_trusted_keys
 from ..auth import Principal, require
 from ..db.audit_models import AuditEvent
 
@@ -37,6 +40,8 @@ class EventOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    key_id: str | None = Field(description="the key that signed the event (null: before signing)")
+    signature: str | None = Field(description="base64 Ed25519 signature of (seq, hash, key_id)")
 
 
 class EventPage(BaseModel):
@@ -49,9 +54,23 @@ class EventPage(BaseModel):
 class VerifyOut(BaseModel):
     ok: bool
     checked: int = Field(description="rows verified before the first bad one (all when ok)")
-    head: str = Field(description="the hash of the last good row: anchor it elsewhere")
+    head: str = Field(description="the hash of the last good row")
+    head_seq: int = Field(description="the sequence number of the last good row")
     first_bad_seq: int | None
     problem: str | None
+    signed: int = Field(description="rows with a valid signature by a trusted key")
+    unsigned: int = Field(description="rows from before signing, covered by a later signed row")
+    key_ids: list[str] = Field(description="the keys that signed the rows")
+    anchors: int = Field(description="always 0 here: `tessera audit verify` checks anchors")
+    newest_anchor: int | None
+
+
+class CheckpointOut(BaseModel):
+    seq: int = Field(description="the newest committed signed event")
+    hash: str
+    key_id: str
+    signature: str = Field(description="base64 Ed25519 signature of (seq, hash, key_id)")
+    taken_at: datetime = Field(description="when this answer was made (not signed)")
 
 
 @router.get("/events", response_model=EventPage)
@@ -82,6 +101,23 @@ def list_events(
 
 @router.get("/verify", response_model=VerifyOut)
 def verify(session: SessionDep, _: Reader) -> VerifyOut:
-    """Walk the whole chain: a changed, removed or reordered row is reported with the first bad
-    sequence number."""
-    return VerifyOut(**audit.verify(session).to_dict())
+    """Walk the whole chain and check every signature with the service's trusted keys: a
+    changed, removed, reordered, inserted or forged row is reported with the first bad sequence
+    number. The anchors outside the database (registry commits, checkpoint files) are checked
+    by `tessera audit verify`."""
+    return VerifyOut(**audit.verify(session, process_trusted_keys()).to_dict())
+
+
+@router.get(
+    "/checkpoint",
+    response_model=CheckpointOut,
+    responses={404: {"description": "no signed event yet"}},
+)
+def checkpoint(session: SessionDep, _: Reader) -> CheckpointOut:
+    """The signed head of the audit log: store each answer outside the service (one JSON
+    object per line) and check the log against them later with `tessera audit verify
+    --checkpoints FILE`."""
+    head = committed_head(session)
+    if head is None:
+        raise HTTPException(404, "the audit log has no signed event yet")
+    return CheckpointOut.model_validate(head.to_dict())

@@ -1,10 +1,14 @@
-"""Proposals and acknowledgements: read them (open), decide on them (``write``), waive teams and
-force-publish (``admin``). Every write goes through ``tessera_app.workflow``, which records it
-in the audit log; the caller's API key name is added to the evidence it passes.
+"""Proposals and acknowledgements: read them (``read``, open or keyed per
+``TESSERA_READ_ACCESS``), decide on them (``write``: a team key for its own team, or an admin
+key for any team), waive teams and force-publish (``admin``). Every write goes through
+``tessera_app.workflow``, which records it in the audit log as the key's principal
+(``principals.Principal.actor_for``), with the key (id, name, prefix, team or owner) as evidence.
+Who decides is never taken from the request: an ``actor`` in a body or query is 422.
 
-Errors are JSON ``{"detail": "..."}``: 404 no such proposal, 409 the proposal's state does not
-allow it (it is published, superseded...; no such ack, hold or waiver), 422 a bad request (a
-team the proposal does not concern, a missing reason, a date in the past).
+Errors are JSON ``{"detail": "..."}``: 403 the key acts for another team, 404 no such proposal,
+409 the proposal's state does not allow it (it is published, superseded...; no such ack, hold or
+waiver), 422 a bad request (a team the proposal does not concern, a missing reason, a date in
+the past).
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import workflow
-from ..auth import Principal, require
+from ..auth import Principal, acting_for, require
 from ..db.base import transaction, utcnow
 from ..db.workflow_models import Acknowledgement, Proposal, ProposalTeam, Publication
 from .proposals_schemas import (
+    NO_ACTOR,
     AckOut,
     AckPage,
     AckRequest,
@@ -42,15 +47,12 @@ Writer = Annotated[Principal, Depends(require("write"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the proposal's id")]
 TeamPath = Annotated[str, Path(min_length=1, max_length=200)]
-ActorQuery = Annotated[
-    str | None,
-    Query(min_length=1, max_length=200, description="the GitHub login (default: the key's name)"),
-]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 T = TypeVar("T")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the API key lacks the scope, or acts for another team"},
     404: {"description": "no such proposal"},
     409: {"description": "the proposal's state does not allow it"},
     422: {"description": "a bad request"},
@@ -78,8 +80,21 @@ def _decide(action: Callable[[], T]) -> T:
         raise HTTPException(STATUS.get(type(err), 422), str(err)) from None
 
 
-def _evidence(principal: Principal, given: dict[str, Any]) -> dict[str, Any]:
-    return {**given, "via": "api", "api_key": principal.name}
+def _no_actor_query(request: Request) -> None:
+    """Refuse ``?actor=``: who decides is the API key's principal, never a parameter."""
+    if "actor" in request.query_params:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_ACTOR)
+
+
+DECISION = [Depends(_no_actor_query)]
+
+
+def _evidence(principal: Principal, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The evidence recorded with a decision: the key that made it, and what the caller added."""
+    found: dict[str, Any] = {"via": "api", "api_key": principal.evidence()}
+    if given:
+        found["stated_by_caller"] = given
+    return found
 
 
 @router.get("/proposals", response_model=ProposalPage)
@@ -128,18 +143,21 @@ def _detail(session: Session, proposal: Proposal) -> ProposalDetail:
     response_model=AckOut,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
+    dependencies=DECISION,
 )
 def acknowledge(
     session: SessionDep, principal: Writer, proposal_id: ProposalId, body: AckRequest
 ) -> AckOut:
-    """A team acknowledges: approved, migrating (with a target date) or blocked (with a
-    reason). It replaces the team's previous acknowledgement."""
+    """A team acknowledges: approved, migrating (with a target date in the future) or blocked
+    (with a reason). It replaces the team's previous acknowledgement. A team key acts for its
+    own team only; an admin key for any."""
+    actor = acting_for(principal, body.team)
     ack = _decide(
         lambda: workflow.acknowledge(
             session,
             proposal_id,
             body.team,
-            body.actor or principal.actor,
+            actor,
             body.kind,
             body.reason,
             body.until if isinstance(body, MigratingAck) else None,
@@ -150,20 +168,18 @@ def acknowledge(
 
 
 @router.delete(
-    "/proposals/{proposal_id}/acknowledgements/{team}", response_model=AckOut, responses=ERRORS
+    "/proposals/{proposal_id}/acknowledgements/{team}",
+    response_model=AckOut,
+    responses=ERRORS,
+    dependencies=DECISION,
 )
 def cancel_ack(
-    session: SessionDep,
-    principal: Writer,
-    proposal_id: ProposalId,
-    team: TeamPath,
-    actor: ActorQuery = None,
+    session: SessionDep, principal: Writer, proposal_id: ProposalId, team: TeamPath
 ) -> AckOut:
     """Cancel the team's acknowledgement (``ack cancel``; lifts its block)."""
+    actor = acting_for(principal, team)
     ack = _decide(
-        lambda: workflow.cancel_ack(
-            session, proposal_id, team, actor or principal.actor, _evidence(principal, {})
-        )
+        lambda: workflow.cancel_ack(session, proposal_id, team, actor, _evidence(principal))
     )
     return AckOut.of(ack)
 
@@ -173,17 +189,19 @@ def cancel_ack(
     response_model=HoldOut,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
+    dependencies=DECISION,
 )
 def place_hold(
     session: SessionDep, principal: Writer, proposal_id: ProposalId, body: HoldRequest
 ) -> HoldOut:
     """A consumer team the change concerns holds the proposal."""
+    actor = acting_for(principal, body.team)
     placed = _decide(
         lambda: workflow.hold(
             session,
             proposal_id,
             body.team,
-            body.actor or principal.actor,
+            actor,
             body.reason,
             _evidence(principal, body.evidence),
         )
@@ -191,19 +209,19 @@ def place_hold(
     return HoldOut.of(placed)
 
 
-@router.delete("/proposals/{proposal_id}/holds/{team}", response_model=HoldOut, responses=ERRORS)
+@router.delete(
+    "/proposals/{proposal_id}/holds/{team}",
+    response_model=HoldOut,
+    responses=ERRORS,
+    dependencies=DECISION,
+)
 def lift_hold(
-    session: SessionDep,
-    principal: Writer,
-    proposal_id: ProposalId,
-    team: TeamPath,
-    actor: ActorQuery = None,
+    session: SessionDep, principal: Writer, proposal_id: ProposalId, team: TeamPath
 ) -> HoldOut:
     """The team lifts its hold."""
+    actor = acting_for(principal, team)
     lifted = _decide(
-        lambda: workflow.unhold(
-            session, proposal_id, team, actor or principal.actor, _evidence(principal, {})
-        )
+        lambda: workflow.unhold(session, proposal_id, team, actor, _evidence(principal))
     )
     return HoldOut.of(lifted)
 
@@ -213,17 +231,19 @@ def lift_hold(
     response_model=WaiverOut,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
+    dependencies=DECISION,
 )
 def grant_waiver(
     session: SessionDep, principal: Admin, proposal_id: ProposalId, body: WaiverRequest
 ) -> WaiverOut:
     """A registry maintainer (admin key) excuses a team until a date, with a reason."""
+    actor = acting_for(principal, body.team)
     waiver = _decide(
         lambda: workflow.waive(
             session,
             proposal_id,
             body.team,
-            body.actor or principal.actor,
+            actor,
             body.reason,
             body.until,
             _evidence(principal, body.evidence),
@@ -233,26 +253,27 @@ def grant_waiver(
 
 
 @router.delete(
-    "/proposals/{proposal_id}/waivers/{team}", response_model=WaiverOut, responses=ERRORS
+    "/proposals/{proposal_id}/waivers/{team}",
+    response_model=WaiverOut,
+    responses=ERRORS,
+    dependencies=DECISION,
 )
 def revoke_waiver(
-    session: SessionDep,
-    principal: Admin,
-    proposal_id: ProposalId,
-    team: TeamPath,
-    actor: ActorQuery = None,
+    session: SessionDep, principal: Admin, proposal_id: ProposalId, team: TeamPath
 ) -> WaiverOut:
     """Revoke the team's waiver (admin)."""
+    actor = acting_for(principal, team)
     waiver = _decide(
-        lambda: workflow.revoke_waiver(
-            session, proposal_id, team, actor or principal.actor, _evidence(principal, {})
-        )
+        lambda: workflow.revoke_waiver(session, proposal_id, team, actor, _evidence(principal))
     )
     return WaiverOut.of(waiver, utcnow())
 
 
 @router.post(
-    "/proposals/{proposal_id}/force-publish", response_model=ProposalDetail, responses=ERRORS
+    "/proposals/{proposal_id}/force-publish",
+    response_model=ProposalDetail,
+    responses=ERRORS,
+    dependencies=DECISION,
 )
 def force_publish(
     session: SessionDep, principal: Admin, proposal_id: ProposalId, body: ForceRequest
@@ -263,7 +284,7 @@ def force_publish(
         lambda: workflow.force_publish(
             session,
             proposal_id,
-            body.actor or principal.actor,
+            principal.actor,
             body.reason,
             _evidence(principal, body.evidence),
         )

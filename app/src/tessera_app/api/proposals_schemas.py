@@ -1,29 +1,31 @@
-"""Request and response bodies of the proposals API (``api/proposals.py``)."""
+"""Request and response bodies of the proposals API (``api/proposals.py``).
+
+A request never says who decides: the actor is the API key's principal. Request bodies accept
+only their own fields (an ``actor``, or any other unknown field, is 422).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..db.base import utcnow
 from ..db.workflow_models import Acknowledgement, Hold, Proposal, Publication, Waiver
 from ..workflow import ProposalStatus
 
 State = Literal["open", "approved", "published", "withdrawn", "superseded", "expired"]
 Kind = Literal["approved", "migrating", "blocked"]
-Login: Any = Field(
-    default=None,
-    min_length=1,
-    max_length=200,
-    pattern=r"^[^\x00-\x1f\x7f]+$",
-    description="the GitHub login deciding (default: the API key's name)",
-)
 TeamId: Any = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
 Evidence: Any = Field(
     default_factory=dict,
-    description="how the caller checked that the login may act for the team (e.g. the GitHub "
-    "team slug and the membership check); the API key's name is added",
+    description="what the caller adds for the record (a ticket, a link); it is recorded under "
+    "`stated_by_caller`, next to the API key that made the decision (`api_key`)",
+)
+NO_ACTOR = (
+    "`actor` is not accepted: a decision is recorded as the API key's principal (its team, or "
+    "the owner of an admin key)"
 )
 
 
@@ -38,9 +40,21 @@ def _utc(value: datetime | None) -> datetime | None:
         raise ValueError("the date is out of range") from err
 
 
-class _Ack(BaseModel):
+class Decision(BaseModel):
+    """A request body of a decision: only its own fields, and never an ``actor``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_actor(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "actor" in data:
+            raise ValueError(NO_ACTOR)
+        return data
+
+
+class _Ack(Decision):
     team: str = TeamId
-    actor: str | None = Login
     evidence: dict[str, Any] = Evidence
 
 
@@ -58,9 +72,14 @@ class MigratingAck(_Ack):
 
     @field_validator("until")
     @classmethod
-    def _until_utc(cls, value: datetime) -> datetime:
+    def _until_future(cls, value: datetime) -> datetime:
         utc = _utc(value)
         assert utc is not None
+        if utc <= utcnow():
+            raise ValueError(
+                f"the migration's target date {utc.isoformat()} is in the past: give a date "
+                "in the future"
+            )
         return utc
 
 
@@ -74,16 +93,14 @@ class BlockAck(_Ack):
 AckRequest = Annotated[ApproveAck | MigratingAck | BlockAck, Field(discriminator="kind")]
 
 
-class HoldRequest(BaseModel):
+class HoldRequest(Decision):
     team: str = TeamId
-    actor: str | None = Login
     reason: str | None = Field(default=None, max_length=5000)
     evidence: dict[str, Any] = Evidence
 
 
-class WaiverRequest(BaseModel):
+class WaiverRequest(Decision):
     team: str = TeamId
-    actor: str | None = Login
     reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
     until: datetime = Field(description="the waiver ends then (in the future)")
     evidence: dict[str, Any] = Evidence
@@ -96,8 +113,7 @@ class WaiverRequest(BaseModel):
         return utc
 
 
-class ForceRequest(BaseModel):
-    actor: str | None = Login
+class ForceRequest(Decision):
     reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
     evidence: dict[str, Any] = Evidence
 

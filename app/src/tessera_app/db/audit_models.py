@@ -2,7 +2,11 @@
 
 Each row carries the SHA-256 of the previous row (``prev_hash``) and its own hash over a
 canonical JSON of its content plus ``prev_hash`` (``tessera_app.audit`` computes both), so a
-changed, removed or reordered row breaks the chain that ``audit.verify`` walks.
+changed, removed or reordered row breaks the chain that ``audit.verify`` walks. Each row also
+carries an Ed25519 signature over its sequence number, hash and key id (``signature``,
+``key_id``; ``tessera_app.audit_keys``) made with a key that is not in the database, so rows
+cannot be forged or rewritten with recomputed hashes without it. Rows written before signing
+existed have neither; the first signed row after them covers them through the chain.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(88), nullable=True)
 
     __table_args__ = (Index("ix_audit_events_subject", "subject"),)
 

@@ -1,5 +1,7 @@
 """API keys: hashed at rest (HMAC-SHA256 peppered with ``TESSERA_SECRET_KEY``), scoped,
-expiring and revocable. Only the short ``prefix`` is ever shown again after creation."""
+expiring and revocable, each with its principal: the registry ``team`` a write key acts for,
+the ``owner`` an admin key is recorded as (``tessera_app.principals``). Only the short
+``prefix`` is ever shown again after creation."""
 
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(32), index=True)  # "tsk_" + 8 characters
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex HMAC-SHA256
     scopes: Mapped[list[str]] = mapped_column(JSON)  # read / write / admin
+    # The principal: a write key's registry team (no foreign key: a key outlives a team's
+    # removal from the registry, and then acts for nothing), an admin (or read) key's owner.
+    team: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -92,6 +93,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def database_unavailable(err: BaseException) -> bool:
+    """Whether ``err`` means the database could not be reached or dropped the connection (as
+    opposed to refusing a statement): the work may be tried again as it is."""
+    if isinstance(err, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
 
 
 def is_postgres(engine: Engine) -> bool:

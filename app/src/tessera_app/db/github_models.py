@@ -4,7 +4,10 @@
                       duplicate is a no-op): the payload as received and its processing status
     check_runs        (repo, head sha, check name) -> GitHub check run id
     pr_comments       (repo, pull request) -> the id of the sticky summary comment
-    proposal_issues   proposal -> its issue in the registry repository (and back)
+    proposal_issues   proposal -> its issue in the registry repository (and back), with a
+                      digest of what the App last wrote there
+    command_receipts  one row per command of a comment or review, as it was applied: a job
+                      that runs again finds it and does not decide twice
 
 Installations and their repositories are in ``registry_models`` (``installations``,
 ``repositories``). The ids GitHub gives are 64-bit (``BigInteger``). Every GitHub write the App
@@ -94,5 +97,27 @@ class ProposalIssue(Base):
     repo: Mapped[str] = mapped_column(String(NAME))  # the registry repository
     issue: Mapped[int] = mapped_column(BigInteger)
     closed: Mapped[bool] = mapped_column(default=False)
+    # sha256 of the title and body last written: an unchanged issue is not edited again (every
+    # edit costs GitHub's content budget and sends an ``issues.edited`` webhook back)
+    digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CommandReceipt(Base):
+    """A ``/tessera`` command (or a review acting as one) as it was applied: the comment or
+    review (``source``, ``source_id``), the command's place in it, and the outcome. Written in
+    the transaction of the decision it records; a job that runs the same comment again (GitHub
+    failed after the decision committed) answers from here instead of deciding twice."""
+
+    __tablename__ = "command_receipts"
+
+    repo: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)  # issue_comment, ...
+    source_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)  # the command's index
+    command: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[bool]
+    message: Mapped[str] = mapped_column(Text)
+    proposal_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

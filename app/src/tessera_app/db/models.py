@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "queue_models",  # durable jobs
     "auth_models",  # API keys
     "github_models",  # webhook deliveries, check runs, sticky comments, proposal issues
+    "mirror_models",  # what the registry mirror applied, and its open findings
 )
 
 

@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.base import utcnow
-from ..db.github_models import ProposalIssue
+from ..db.github_models import CommandReceipt, ProposalIssue
 from ..db.registry_models import Contract, Team
 from ..db.workflow_models import Proposal
 from ..settings import Settings
@@ -159,7 +159,7 @@ def on_issue_comment(
     )
     proposals = targets(session, gh, repo, event.issue_number, event.on_pull_request, settings)
     context = Context(session, gh, settings, author, Membership(gh), proposals)
-    results = [context.apply(command) for command in parsed]
+    results = [context.apply(command, position) for position, command in enumerate(parsed)]
     accepted = all(r.accepted for r in results)
     gh.add_reaction(repo, comment.id, ACCEPTED if accepted else REFUSED)
     if not accepted or any(r.kind in ("help", "status") for r in results):
@@ -229,7 +229,9 @@ class Context:
     membership: Membership
     proposals: list[Proposal]
 
-    def apply(self, command: Parsed) -> Result:
+    def apply(self, command: Parsed, position: int = 0) -> Result:
+        """The outcome of the ``position``-th command of the comment (or review): decided once;
+        asked again (the job runs again), the recorded outcome."""
         if isinstance(command, Suggestion):
             return Result(
                 command.source,
@@ -241,12 +243,34 @@ class Context:
         if isinstance(command, CommandError):
             return Result(command.source, False, command.message)
         handler = VERBS[command.kind]
-        if command.kind not in OPEN_VERBS and not self.proposals:
-            return Result(command.source, False, "there is no open proposal here to decide on")
-        try:
+        if command.kind in OPEN_VERBS:
             return handler(self, command)
-        except WorkflowError as err:
-            return Result(command.source, False, str(err))
+        key = (self.author.repo, self.author.source, self.author.source_id, position)
+        receipt = self.session.get(CommandReceipt, key)
+        if receipt is not None:
+            proposals = [p for i in receipt.proposal_ids if (p := self.session.get(Proposal, i))]
+            return Result(receipt.command, receipt.accepted, receipt.message, proposals)
+        if not self.proposals:
+            result = Result(command.source, False, "there is no open proposal here to decide on")
+        else:
+            try:
+                result = handler(self, command)
+            except WorkflowError as err:
+                result = Result(command.source, False, str(err))
+        self.session.add(
+            CommandReceipt(
+                repo=key[0],
+                source=key[1],
+                source_id=key[2],
+                position=position,
+                command=result.command,
+                accepted=result.accepted,
+                message=result.message,
+                proposal_ids=[p.id for p in result.proposals],
+            )
+        )
+        self.session.flush()
+        return result
 
     # --- team decisions -------------------------------------------------------------------
 
@@ -330,9 +354,25 @@ ACK_KINDS = {"ack": "approved", "ack migrating": "migrating", "block": "blocked"
 DONE = {"approved": "acknowledged", "migrating": "acknowledged (migrating)", "blocked": "blocked"}
 
 
+def past_migration_date(day: date, now: datetime) -> str | None:
+    """Why ``--until day`` cannot be a migration's target date (that day is over, in UTC), or
+    None."""
+    if _end_of(day) > now:
+        return None
+    return (
+        f"the migration date {day.isoformat()} is in the past (today is "
+        f"{now.date().isoformat()} UTC): give the day you expect to have migrated, "
+        "`--until YYYY-MM-DD`"
+    )
+
+
 def _ack(ctx: Context, command: Command) -> Result:
     kind = ACK_KINDS[command.kind]
     until = None
+    if kind == "migrating" and command.until is not None:
+        refused = past_migration_date(command.until, utcnow())
+        if refused:
+            return Result(command.source, False, refused)
     if kind == "migrating":
         until = _end_of(command.until) if command.until else utcnow() + MIGRATING_DEFAULT
     reason, actor = command.reason, ctx.author.login
@@ -540,10 +580,7 @@ def on_review(
     else:
         reason = review.body.strip() or f"changes requested in review {review.id}"
         command = Command("block", 0, text, reason=reason[:MAX_REASON])
-    try:
-        result = _ack(context, command)
-    except WorkflowError as err:
-        result = Result(text, False, str(err))
+    result = context.apply(command)
     if result.accepted:
         refresh(session, gh, result.proposals, settings)
     elif "several" in result.message:  # a non-member's review is ordinary code review: silent

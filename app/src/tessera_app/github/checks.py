@@ -7,9 +7,10 @@
     on_check_run / on_check_suite           "Re-run" on GitHub: judge the pull request again
 
 Conclusions: ``failure`` when the spec does not parse (the engine's one-line error, annotated
-at file:line); ``action_required`` while the proposal waits on acknowledgements (or a hold);
-``success`` when compatible or approved; ``neutral`` when only dangerous findings remain, or
-when a break concerns no declared consumer (it publishes on merge, with a note).
+at file:line) or is missing at its registered path (removed or renamed); ``action_required``
+while the proposal waits on acknowledgements (or a hold); ``success`` when compatible or
+approved; ``neutral`` when only dangerous findings remain, or when a break concerns no declared
+consumer (it publishes on merge, with a note).
 
 A check run is found again by (repository, head commit, name): first in the ``check_runs``
 bookkeeping table, then by the gateway's own lookup; annotations (findings with a location in
@@ -35,7 +36,7 @@ from .gateway import Annotation, Installation
 
 if TYPE_CHECKING:
     from .payloads import CheckRunEvent, CheckSuiteEvent
-    from .pull_requests import Outcome
+    from .pull_requests import Outcome, SpecError
 
 PREFIX = "tessera/"
 LEVELS = {
@@ -74,6 +75,10 @@ def verdict(outcome: Outcome) -> str:
     return "safe" if outcome.findings else "unchanged"
 
 
+def error_title(error: SpecError) -> str:
+    return "The spec is missing" if error.missing else "The spec does not parse"
+
+
 def annotations_of(outcome: Outcome) -> list[Annotation]:
     """The findings located in the proposed spec, and the spec error, as annotations."""
     found: list[Annotation] = []
@@ -85,7 +90,7 @@ def annotations_of(outcome: Outcome) -> list[Annotation]:
                 end_line=outcome.error.line or 1,
                 level="failure",
                 message=outcome.error.message,
-                title="The spec does not parse",
+                title=error_title(outcome.error),
             )
         )
     for finding in outcome.findings:
@@ -112,7 +117,7 @@ def view(outcome: Outcome) -> render.CheckRunView:
     impact = outcome.impact
     notes = list(outcome.notes)
     if outcome.error is not None:
-        notes.insert(0, f"The spec does not parse: {outcome.error.message}")
+        notes.insert(0, f"{error_title(outcome.error)}: {outcome.error.message}")
     if outcome.proposal is not None:
         notes += [n for n in outcome.proposal.notes if n not in notes]
     return render.CheckRunView(
@@ -188,7 +193,7 @@ def broken_usages(outcome: Outcome) -> dict[str, list[render.BrokenUsage]]:
 def publish(session: Session, gh: Installation, outcome: Outcome) -> int:
     """Create or update the check run of ``outcome`` (one per head commit and contract)."""
     output = render.check_run(view(outcome))
-    title = "The spec does not parse" if outcome.error is not None else output.title
+    title = error_title(outcome.error) if outcome.error is not None else output.title
     return upsert(
         session,
         gh,

@@ -18,6 +18,7 @@ word: it can be part of a reason but never an option. The command word is case-i
     /tessera waive TEAM --until YYYY-MM-DD --reason REASON  (admin)
 
 Who may do what is not decided here: authority comes from GitHub team membership (``acks``).
+Nor is time: a date is parsed here, and ``acks`` refuses a migration date whose day is over.
 """
 
 from __future__ import annotations

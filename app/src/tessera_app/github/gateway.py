@@ -19,11 +19,12 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import httpx
 from githubkit import GitHub, Response
 from githubkit.auth import BaseAuthStrategy
+from pydantic import ValidationError
 
 from tessera_app.github import retry
 from tessera_app.github.auth import (
@@ -33,16 +34,18 @@ from tessera_app.github.auth import (
 )
 from tessera_app.github.gateway_types import (
     Annotation,
+    CommitInfo,
     Delivery,
     GitHubError,
     GitHubSettings,
     PullRequestInfo,
 )
+from tessera_app.io_boundary import before_io
 
 T = TypeVar("T")
 ANNOTATION_BATCH = 50  # GitHub accepts at most 50 annotations per check-run request
 TEXT_LIMIT = 65535  # output title/summary/text and comment bodies
-API_VERSION = "2022-11-28"
+API_VERSION: Final = "2022-11-28"
 """The REST API version the App speaks (``X-GitHub-Api-Version``), chosen on purpose: the
 version whose pull requests document ``merge_commit_sha`` (2026-03-10 removed it), supported by
 GitHub until at least 2028-03-10, and the one ``@octokit/openapi`` describes, which the fake
@@ -52,6 +55,7 @@ MAX_PAGES = 30  # 3000 items: GitHub's own cap for a pull request's files
 
 __all__ = [
     "Annotation",
+    "CommitInfo",
     "Delivery",
     "GitHubApp",
     "GitHubError",
@@ -101,7 +105,27 @@ class _Client:
         )
 
     def call(self, method: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return retry.call(functools.partial(fn, *args, **kwargs), self.policy, method=method)
+        before_io()  # no database transaction stays open while GitHub answers
+        result = retry.call(functools.partial(fn, *args, **kwargs), self.policy, method=method)
+        if isinstance(result, Response):
+            _check_shape(result)
+        return result
+
+
+def _check_shape(response: Response[Any]) -> None:
+    """The answer has the shape REST API ``API_VERSION`` documents, or a ``GitHubError`` that
+    says what differs (never a half-read answer: a missing field is not a default)."""
+    try:
+        response.parsed_data  # noqa: B018  (validated once, cached by githubkit)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        request = response.raw_request
+        raise GitHubError(
+            502,
+            f"GitHub's answer to {request.method} {request.url.path} does not match REST API "
+            f"{API_VERSION}: {where}: {first['msg']}",
+        ) from None
 
 
 class GitHubApp:
@@ -502,6 +526,21 @@ class Installation:
 
     # -- git data ----------------------------------------------------------------------------------
 
+    def branch_head(self, repo: str, branch: str) -> str | None:
+        """The commit ``branch`` points at; None when the branch (or the repository) is gone."""
+        owner, name = _split(repo)
+        ref = self._get_or_none(self.rest.git.get_ref, owner, name, f"heads/{branch}")
+        return ref.object_.sha if ref is not None else None
+
+    def commit(self, repo: str, sha: str) -> CommitInfo | None:
+        """A commit's parents and committer date; None when there is no such commit."""
+        owner, name = _split(repo)
+        found = self._get_or_none(self.rest.git.get_commit, owner, name, sha)
+        if found is None:
+            return None
+        parents = tuple(parent.sha for parent in found.parents)
+        return CommitInfo(sha=found.sha, parents=parents, committed_at=found.committer.date)
+
     def commit_files(self, repo: str, branch: str, message: str, files: Mapping[str, str]) -> str:
         """One commit on ``branch`` writing ``files`` (path -> text); returns the commit sha.
 
@@ -528,9 +567,7 @@ class Installation:
     def _put_blob(self, repo: str, text: str) -> str:
         owner, name = _split(repo)
         data = {"content": text, "encoding": "utf-8"}
-        return self._call(
-            "POST", self.rest.git.create_blob, owner, name, data=data
-        ).parsed_data.sha
+        return self._call("POST", self.rest.git.create_blob, owner, name, data=data).parsed_data.sha
 
     def _commit_on_tip(
         self, owner: str, name: str, branch: str, message: str, entries: list[dict[str, str]]

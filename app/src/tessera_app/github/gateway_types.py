@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class PullRequestInfo:
     base_sha: str
     author: str
     title: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit's parents and when it was committed (what the history walk needs)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    committed_at: datetime
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,16 @@ expires) and dispatches:
     check_run / check_suite       checks (a "Re-run")
     installation[_repositories]   installations
 
-then marks the delivery ``processed`` in the same transaction. A handler that raises rolls
-everything back (the delivery stays ``queued``) and the queue retries the job with backoff;
-GitHub calls are idempotent (found by marker, by name, or checked before writing), so a retry
-converges. Two more kinds: ``github.direct_push`` (a push judged after its grace period) and
-``github.reconcile`` (periodic: ``reconcile.run``).
+then marks the delivery ``processed`` with the job's completion. An event about a repository
+that is neither the registry nor a contract's source is marked processed without a single
+GitHub call. A handler that raises leaves the delivery ``queued`` and the queue retries the job
+with backoff; GitHub calls are idempotent (found by marker, by name, or checked before writing)
+and decisions are recorded once per command (``acks``), so a retry converges. Failures no retry
+can mend (a payload without a field the App needs, GitHub answering 404 or 422) are permanent:
+the job is dead at once. A job that dies marks its delivery ``failed`` with the error. Three
+more kinds: ``github.direct_push`` (a push judged after its grace period), ``github.reconcile``
+(periodic: ``reconcile.run``) and ``github.registry_resync`` (at the worker's start and
+periodic: the mirror follows the registry branch on GitHub, ``registry_follow.follow``).
 
 Importing this module registers the handlers (``tessera_app.worker`` imports it).
 """
@@ -28,14 +33,20 @@ Importing this module registers the handlers (``tessera_app.worker`` imports it)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..queue import handler
+from ..db.queue_models import Job
+from ..db.registry_models import Contract
+from ..queue import PermanentError, handler
 from ..settings import Settings
+from .gateway_types import GitHubError
 
 if TYPE_CHECKING:
     from .gateway import GitHubApp, Installation
@@ -97,6 +108,10 @@ def github_app(current: Settings) -> GitHubApp:
 Dispatch = Callable[[Session, "Installation", Any, Settings], object]
 
 
+PERMANENT_STATUSES = frozenset({404, 410, 422})
+"""GitHub answers that a retry cannot change: not found (or no access), gone, invalid."""
+
+
 def run(session: Session, payload: dict[str, Any], dispatch: Dispatch) -> None:
     """Load, parse, dispatch and mark one delivery processed."""
     from . import ingress, payloads
@@ -104,19 +119,61 @@ def run(session: Session, payload: dict[str, Any], dispatch: Dispatch) -> None:
     delivery = ingress.load(session, str(payload["delivery"]))
     if delivery.status == "processed":
         return  # already done (an admin re-ran the job)
-    event = payloads.parse(delivery.event, delivery.payload)
+    try:
+        event = payloads.parse(delivery.event, delivery.payload)
+    except payloads.PayloadError as err:
+        raise PermanentError(f"delivery {delivery.id}: {err}") from err
     if event is None:
         ingress.finish(session, delivery.id)
         return
     current = settings()
+    repository = getattr(event, "repository", None)
+    if repository is not None and not concerns_tessera(session, repository.full_name, current):
+        ingress.finish(session, delivery.id)  # no contract lives there: nothing to ask GitHub
+        return
     installation_id = getattr(event, "installation_id", None) or delivery.installation_id
     if installation_id is None:
         log.warning("delivery %s (%s) names no installation: skipped", delivery.id, delivery.event)
         ingress.finish(session, delivery.id)
         return
     gh = github_app(current).installation(int(installation_id))
-    dispatch(session, gh, event, current)
+    with permanent_github_errors():
+        dispatch(session, gh, event, current)
     ingress.finish(session, delivery.id)
+
+
+@contextmanager
+def permanent_github_errors() -> Iterator[None]:
+    """GitHub's answers that no retry can change become ``PermanentError``."""
+    try:
+        yield
+    except GitHubError as err:
+        if err.status in PERMANENT_STATUSES:
+            raise PermanentError(str(err)) from err
+        raise
+
+
+def concerns_tessera(session: Session, repo: str, current: Settings) -> bool:
+    """Whether events of ``repo`` can matter: it is the registry, or a contract's source."""
+    if current.registry_repo and repo.lower() == current.registry_repo.lower():
+        return True
+    found = session.scalars(
+        select(Contract.id).where(func.lower(Contract.source_repo) == repo.lower()).limit(1)
+    ).first()
+    return found is not None
+
+
+def delivery_failed(session: Session, job: Job) -> None:
+    """A ``github.<event>`` job died: its delivery is ``failed``, with the job's last error."""
+    from . import ingress
+
+    delivery_id = job.payload.get("delivery") if isinstance(job.payload, dict) else None
+    if delivery_id is None:
+        return
+    try:
+        ingress.finish(session, str(delivery_id), job.last_error or "the job died")
+    except LookupError:
+        log.warning("job %s died for delivery %s, which is not stored", job.id, delivery_id)
 
 
 # --- the dispatchers ---------------------------------------------------------------------------
@@ -173,6 +230,8 @@ def _installation(session: Session, gh: Installation, event: Any, current: Setti
     from .installations import on_installation
 
     on_installation(session, gh, event, current)
+    if event.action == "created":
+        _follow_registry_if_covered(session, event.repositories, current)
 
 
 def _installation_repositories(
@@ -181,6 +240,16 @@ def _installation_repositories(
     from .installations import on_installation_repositories
 
     on_installation_repositories(session, gh, event, current)
+    _follow_registry_if_covered(session, event.added, current)
+
+
+def _follow_registry_if_covered(session: Session, repos: Any, current: Settings) -> None:
+    """The App now covers the registry repository: the mirror follows it at once."""
+    registry = (current.registry_repo or "").lower()
+    if registry and any(ref.full_name.lower() == registry for ref in repos):
+        from ..queue import enqueue
+
+        enqueue(session, "github.registry_resync", {}, key=f"github.registry_resync@{uuid4()}")
 
 
 DISPATCH: dict[str, Dispatch] = {
@@ -202,7 +271,7 @@ def _register(event: str, dispatch: Dispatch) -> None:
 
     job.__name__ = f"github_{event}"
     job.__doc__ = f"Process a stored ``{event}`` delivery."
-    handler(f"github.{event}")(job)
+    handler(f"github.{event}", on_dead=delivery_failed)(job)
 
 
 for _event, _dispatch in DISPATCH.items():
@@ -216,7 +285,8 @@ def direct_push(session: Session, payload: dict[str, Any]) -> None:
 
     current = settings()
     gh = github_app(current).installation(int(payload["installation"]))
-    judge_direct_push(session, gh, payload, current)
+    with permanent_github_errors():
+        judge_direct_push(session, gh, payload, current)
 
 
 @handler("github.reconcile")
@@ -229,3 +299,14 @@ def reconcile(session: Session, payload: dict[str, Any]) -> None:
         return  # no GitHub App configured: nothing to reconcile
     report = reconciliation.run(session, github_app(current), current)
     log.info("github reconcile: %s", report)
+
+
+@handler("github.registry_resync")
+def registry_resync(session: Session, payload: dict[str, Any]) -> None:
+    """At start and periodic: the mirror follows the head of the registry branch on GitHub."""
+    from . import registry_follow
+
+    current = settings()
+    if (_factory is None and current.github_app_id is None) or not current.registry_repo:
+        return  # the App does not publish: the registry is not read from GitHub
+    registry_follow.follow(session, github_app(current), current)

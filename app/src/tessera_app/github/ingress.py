@@ -7,7 +7,11 @@
 3. In one transaction the delivery is inserted (keyed by ``X-GitHub-Delivery``; a redelivery
    reuses the id, so an existing id changes nothing and answers 202 ``duplicate``) and, for an
    event the App handles, one job ``github.<event>`` with ``{"delivery": id}`` is enqueued
-   (key ``delivery:<id>``). Any other event is stored as ``ignored`` and answered 202.
+   (key ``delivery:<id>``; serial ``owner/repo#N`` for an event about pull request or issue N,
+   so the jobs of one pull request run one at a time). Any other event is stored as
+   ``ignored`` and answered 202. While the database is unreachable the answer is 503 (with
+   ``Retry-After``), never a 500: the delivery shows as failed on GitHub, and reconciliation
+   redelivers it.
 
 Processing (the job) reads the stored payload with ``payloads.py`` and marks the delivery
 ``processed`` or ``failed`` (``finish``). GitHub does not retry a delivery it got a 2xx for:
@@ -103,8 +107,33 @@ def store(
             {"delivery": delivery_id},
             key=f"delivery:{delivery_id}",
             max_attempts=max_attempts,
+            serial=serial_of(payload),
         )
     return Accepted(delivery_id, str(values["status"]))
+
+
+def serial_of(payload: dict[str, Any]) -> str | None:
+    """What a delivery's job works on, ``owner/repo#N``: the pull request or issue N of the
+    payload (a check run or suite about exactly one pull request counts as that one)."""
+    repository = payload.get("repository")
+    repo = repository.get("full_name") if isinstance(repository, dict) else None
+    if not isinstance(repo, str) or not repo:
+        return None
+    number: Any = None
+    for name in ("pull_request", "issue"):
+        found = payload.get(name)
+        if isinstance(found, dict) and found.get("number") is not None:
+            number = found["number"]
+            break
+    else:
+        for name in ("check_run", "check_suite"):
+            found = payload.get(name)
+            pulls = found.get("pull_requests") if isinstance(found, dict) else None
+            if isinstance(pulls, list) and len(pulls) == 1 and isinstance(pulls[0], dict):
+                number = pulls[0].get("number")
+    if type(number) is not int:
+        return None
+    return f"{repo}#{number}"[:300]
 
 
 def load(session: Session, delivery_id: str) -> Delivery:
@@ -141,6 +170,7 @@ def recent_failures(session: Session, limit: int = 100) -> list[Delivery]:
     responses={
         400: {"description": "malformed delivery (headers or JSON)"},
         401: {"description": "missing or wrong X-Hub-Signature-256"},
+        503: {"description": "the database is unavailable (try again: Retry-After)"},
     },
 )
 async def github_webhook(request: Request) -> JSONResponse:
@@ -162,7 +192,7 @@ async def github_webhook(request: Request) -> JSONResponse:
     if not isinstance(payload, dict):
         raise HTTPException(400, "the body is not a JSON object")
     sessions: sessionmaker[Session] = request.app.state.sessions
-    accepted = await run_in_threadpool(
+    accepted = await run_in_threadpool(  # the database away: 503 (web.py's error handler)
         _store_in_transaction, sessions, delivery_id, event, payload, settings.job_max_attempts
     )
     return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)

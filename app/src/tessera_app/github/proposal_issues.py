@@ -15,6 +15,7 @@ so there).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from ..db.registry_models import Contract, Team
 from ..db.workflow_models import Proposal
 from ..settings import Settings
 from ..workflow import status
+from ..workflow_state import LIVE
 from . import render
 from .gateway import Installation
 
@@ -85,8 +87,10 @@ def close(session: Session, gh: Installation, proposal: Proposal, settings: Sett
         gh.create_comment(row.repo, row.issue, render.publish_summary(summary))
     source = Source(repo, proposal.pull_request, proposal.head_sha, "")
     view = issue_view(session, proposal, source, None)
-    gh.update_issue(row.repo, row.issue, body=render.proposal_issue(view), state="closed")
+    body = render.proposal_issue(view)
+    gh.update_issue(row.repo, row.issue, body=body, state="closed")
     row.closed = True
+    row.digest = digest(render.proposal_issue_title(view), body)
     session.flush()
 
 
@@ -124,13 +128,29 @@ def _sync(
         return None
     view = issue_view(session, proposal, source, impact)
     title, body = render.proposal_issue_title(view), render.proposal_issue(view)
+    written = digest(title, body)
     if row is None:
         number = gh.create_issue(registry, title, body, LABELS)
-        session.add(ProposalIssue(proposal_id=proposal.id, repo=registry, issue=number))
+        session.add(
+            ProposalIssue(proposal_id=proposal.id, repo=registry, issue=number, digest=written)
+        )
         session.flush()
         return number
-    gh.update_issue(row.repo, row.issue, title=title, body=body)
+    if row.closed and proposal.state in LIVE:
+        # the proposal is live again (its pull request was reopened): so is its issue
+        gh.update_issue(row.repo, row.issue, title=title, body=body, state="open")
+        row.closed, row.digest = False, written
+        session.flush()
+    elif row.digest != written:  # an unchanged issue is not edited (nor its webhook sent back)
+        gh.update_issue(row.repo, row.issue, title=title, body=body)
+        row.digest = written
+        session.flush()
     return row.issue
+
+
+def digest(title: str, body: str) -> str:
+    """What identifies the text the App wrote into an issue."""
+    return hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
 
 
 def _impact_at(

@@ -56,7 +56,6 @@ from ..queue import enqueue
 from ..settings import Settings
 from ..workflow import ImpactSummary, PublishedSpec, close, find, open_or_update
 from ..workflow_state import LIVE
-
 from .gateway_types import GitHubError
 
 if TYPE_CHECKING:
@@ -260,7 +259,12 @@ def version_file(session: Session, proposal: Proposal) -> tuple[str, str] | None
 def _commit(
     session: Session, gh: Installation, result: Published, message: str, settings: Settings
 ) -> None:
-    """One registry commit with every version file not already there with the same text."""
+    """One registry commit with every version file not already there with the same text; its
+    message ends with the audit log's newest committed signed event as git trailers (an
+    anchor of the log outside the database: ``audit_trailers``)."""
+    from ..audit_checkpoints import committed_head
+    from ..audit_trailers import with_trailers
+
     if not settings.registry_repo:
         log.warning("TESSERA_REGISTRY_REPO is not set: versions recorded in the database only")
         return
@@ -274,6 +278,7 @@ def _commit(
         if gh.read_file(settings.registry_repo, path, settings.registry_branch) is None:
             result.files[path] = text
     if result.files:
+        message = with_trailers(message, committed_head(session))
         result.commit = gh.commit_files(
             settings.registry_repo, settings.registry_branch, message, result.files
         )

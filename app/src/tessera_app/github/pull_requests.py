@@ -51,6 +51,7 @@ class SpecError:
     message: str
     path: str | None = None
     line: int | None = None
+    missing: bool = False  # no file or directory at the registered path (removed, renamed)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ def judge(
     try:
         files = read_spec(gh, repo, pr.head_sha, contract.source_paths)
     except MissingSpec as err:
-        return replace(base, error=SpecError(str(err), _clean(contract.source_paths[0]), None))
+        path = _clean(contract.source_paths[0])
+        return replace(base, error=SpecError(str(err), path, None, missing=True))
     base = replace(base, paths=tuple(sorted(files)))
     try:
         result = impact_of(session, contract.id, files, None)

@@ -5,9 +5,14 @@
                                        the check run ``tessera/registry`` at the head commit:
                                        the engine's ``registry.validate``, every problem an
                                        annotation at file:line
-    on_registry_merged(session, gh, event, settings)         a merged registry pull request
-    resync_from(session, gh, settings, ref)                  the mirror made to match the
-                                                             registry at ``ref``
+    on_registry_merged(session, gh, event, settings)         a pull request merged into the
+                                                             registry branch: the mirror
+                                                             follows the branch's head
+    resync_from(session, gh, settings, ref)                  the mirror made to follow the
+                                                             registry at commit ``ref``, unless
+                                                             it is not a descendant of the
+                                                             commit applied last (refused and
+                                                             reported) or is invalid
 
 The registry's files are fetched through the gateway (``tessera.yaml``, ``teams/``,
 ``contracts/`` with the published versions, ``consumers/``) into a temporary directory, so the
@@ -17,11 +22,12 @@ engine judges exactly what ``tessera registry validate`` would on a checkout.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tessera_engine.documents.loader import FileSource
@@ -29,11 +35,14 @@ from tessera_engine.errors import InputError
 from tessera_engine.registry.problems import Problem
 from tessera_engine.registry.validate import validate
 
-from .. import audit, mirror
+from .. import mirror, mirror_findings, mirror_syncs
+from ..db.mirror_models import MirrorFinding
+from ..mirror_findings import INVALID_REGISTRY, NOT_DESCENDANT, REFUSAL_KINDS, Finding
 from ..settings import Settings
 from . import checks, render
 from .gateway import Annotation, Installation
 from .payloads import PullRequestEvent
+from .registry_history import MAX_COMMITS, Descent, descends
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,12 @@ ACTIONS = frozenset({"opened", "synchronize", "reopened", "edited"})
 SETTINGS_FILE = "tessera.yaml"
 FOLDERS = ("teams", "contracts", "consumers")
 MAX_ANNOTATIONS = 1000  # more problems than this are only counted in the summary
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+class RegistryMoved(RuntimeError):
+    """Another resync applied a registry commit while this one read GitHub: the job is retried
+    (and then checks the new head against what was applied meanwhile)."""
 
 
 class RootedSource(FileSource):
@@ -110,13 +125,17 @@ def _annotation(problem: Problem) -> Annotation:
 def on_registry_merged(
     session: Session, gh: Installation, event: PullRequestEvent, settings: Settings
 ) -> mirror.ResyncReport | None:
-    """A registry pull request merged: the mirror follows the registry at the merge commit
-    (re-read from GitHub: the event may be late or out of order)."""
+    """A registry pull request merged into the registry branch: the mirror follows the branch's
+    head (re-read from GitHub: events arrive late and out of order, and the head holds every
+    merge so far). A merge into another branch is not the registry's: nothing happens."""
     repo = event.repository.full_name
     pr = gh.pull_request(repo, event.pull_request.number)
-    if not pr.merged or not pr.merge_commit_sha:
+    if not pr.merged or not pr.merge_commit_sha or pr.base_ref != settings.registry_branch:
         return None
-    return resync_from(session, gh, settings, pr.merge_commit_sha, repo=repo)
+    head = gh.branch_head(repo, settings.registry_branch)
+    if head is None:
+        return None
+    return resync_from(session, gh, settings, head, repo=repo)
 
 
 def resync_from(
@@ -127,28 +146,95 @@ def resync_from(
     *,
     repo: str | None = None,
 ) -> mirror.ResyncReport | None:
-    """Make the mirror match the registry repository at ``ref``. An invalid registry changes
-    nothing: the failure is recorded in the audit log and None returned."""
+    """Make the mirror follow the registry repository at commit ``ref`` (a branch name is
+    resolved to its head). The source is ``github:<repo>@<TESSERA_REGISTRY_BRANCH>``.
+
+    None when nothing was applied: ``ref`` is the commit applied last (and nothing was
+    published since, so there is nothing to confirm); ``ref`` is not a descendant of the
+    commit applied last (refused: a ``not-descendant`` finding, the mirror never follows the
+    registry back in time); the registry at ``ref`` is invalid (an ``invalid-registry``
+    finding). Findings are logged, audited once and listed by ``GET /readyz``."""
     repo = repo or settings.registry_repo
     if not repo:
         return None
-    files = fetch(gh, repo, ref)
-    with tempfile.TemporaryDirectory(prefix=f"tessera-registry-{ref[:12]}-") as tmp:
+    commit = ref if COMMIT_SHA.fullmatch(ref) else gh.branch_head(repo, ref)
+    if commit is None:
+        return None
+    source = mirror_syncs.github_source(repo, settings.registry_branch)
+    actor = f"github:{repo}@{commit[:12]}"
+    last = mirror_syncs.last_applied(session, source)
+    applied = last.commit if last is not None else None
+    if last is not None and applied == commit and not last.published_since:
+        mirror_syncs.record_checked(session, source)
+        mirror_findings.settle(
+            session, (), kinds=REFUSAL_KINDS, source=source, actor=actor, per_source=True
+        )
+        return None
+    if _refused_already(session, source, commit):
+        mirror_syncs.record_checked(session, source)  # reported when it was refused: unchanged
+        return None
+    if applied is not None and applied != commit:
+        descent = descends(gh, repo, commit, applied)
+        if descent is not Descent.YES:
+            _refuse(session, source, actor, _not_descendant(source, commit, applied, descent))
+            return None
+    files = fetch(gh, repo, commit)
+    now = mirror_syncs.last_applied(session, source, lock=True)
+    if (now.commit if now is not None else None) != applied:
+        raise RegistryMoved(f"{source} was resynced meanwhile: judged again")
+    with tempfile.TemporaryDirectory(prefix=f"tessera-registry-{commit[:12]}-") as tmp:
         root = write_tree(Path(tmp), files)
         try:
             with session.begin_nested():
-                return mirror.resync(session, root, actor=f"github:{repo}@{ref[:12]}")
+                return mirror.resync(session, root, actor=actor, source=source, commit=commit)
         except InputError as err:
-            detail: dict[str, Any] = {"repo": repo, "ref": ref, "error": _relative(err, root)}
-            log.warning("registry %s at %s is invalid: %s", repo, ref, detail["error"])
-            audit.record(
-                session,
-                action="registry.resync_refused",
-                actor="tessera",
-                subject=f"registry:{repo}",
-                details=detail,
+            error = _relative(err, root)
+            invalid = Finding(
+                kind=INVALID_REGISTRY,
+                subject=_refusal_subject(source, commit),
+                message=f"{source} at {commit[:12]} is not a valid registry, not applied: {error}",
+                details={"commit": commit, "error": error},
             )
+            _refuse(session, source, actor, invalid)
             return None
+
+
+def _not_descendant(source: str, commit: str, applied: str, descent: Descent) -> Finding:
+    why = (
+        f"could not be traced back to it within {MAX_COMMITS} commits"
+        if descent is Descent.UNKNOWN
+        else "is not a descendant of it (a force-push or a reset?)"
+    )
+    return Finding(
+        kind=NOT_DESCENDANT,
+        subject=_refusal_subject(source, commit),
+        message=f"{source} is at {commit[:12]}, which {why}: the mirror applied "
+        f"{applied[:12]} and keeps it; {commit[:12]} is not applied",
+        details={"commit": commit, "applied": applied, "descent": descent.value},
+    )
+
+
+def _refused_already(session: Session, source: str, commit: str) -> bool:
+    """``commit`` was refused before for good (invalid, or not a descendant: the mirror only
+    moves forward, so it never becomes one): no need to read it from GitHub again."""
+    found = session.scalars(
+        select(MirrorFinding).where(
+            MirrorFinding.subject == _refusal_subject(source, commit),
+            MirrorFinding.kind.in_(REFUSAL_KINDS),
+        )
+    ).one_or_none()
+    return found is not None and found.details.get("descent") != Descent.UNKNOWN.value
+
+
+def _refusal_subject(source: str, commit: str) -> str:
+    return f"registry:{source}#{commit[:12]}"
+
+
+def _refuse(session: Session, source: str, actor: str, finding: Finding) -> None:
+    mirror_syncs.record_checked(session, source)
+    mirror_findings.settle(
+        session, [finding], kinds=REFUSAL_KINDS, source=source, actor=actor, per_source=True
+    )
 
 
 def _relative(err: InputError, root: Path) -> str:

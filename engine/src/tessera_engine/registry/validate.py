@@ -1,8 +1,14 @@
 """Validating a registry directory, and loading it for the rest of the engine.
 
 ``validate(path)`` reports every problem of a registry at once (sorted by file and position,
-one line each); ``load_registry(path)`` returns the ``Registry`` or raises one ``InputError``
-naming the first problem (and how many more there are).
+one line each), the declared ``uses`` checked against the contracts' active versions
+included (``usage_check``), and notes that are not problems; ``load_registry(path)`` returns
+the ``Registry`` or raises one ``InputError`` naming the first problem (and how many more there
+are).
+
+Loading does not check ``uses`` against published versions: an entry that a newer published
+version no longer holds is a problem for the consumer to fix in its own pull request, never a
+reason for the registry, and what was published into it, to stop loading.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from ..documents.loader import FileSource, Source, read_text
 from ..errors import InputError, LoadError
 from .crosscheck import crosscheck
 from .loader import Loaded, load
-from .model import Registry
+from .model import PublishedVersion, Registry
 from .problems import Pointed, Problem
+from .usage_check import check_usages
 from .versions import check_version, version_files
 from .yaml_files import Positions
 
@@ -27,14 +34,19 @@ class ValidationResult:
     problems: list[Problem]
     counts: dict[str, int] = field(default_factory=dict)
     registry: Registry | None = None  # None when there are problems
+    notes: list[Problem] = field(default_factory=list)  # worth knowing, not problems
 
     @property
     def valid(self) -> bool:
         return not self.problems
 
 
-def validate(path: str | Path, source: Source | None = None) -> ValidationResult:
-    """Every problem of the registry at ``path``: files, schemas, cross-references, versions."""
+def validate(
+    path: str | Path, source: Source | None = None, *, usages: bool = True
+) -> ValidationResult:
+    """Every problem of the registry at ``path``: files, schemas, cross-references, versions,
+    and (``usages``) declared ``uses`` entries that name nothing in the published version they
+    are read against."""
     source = source or FileSource()
     root = Path(path)
     if not root.is_dir():
@@ -43,13 +55,22 @@ def validate(path: str | Path, source: Source | None = None) -> ValidationResult
         return ValidationResult(str(root), [Problem(name, 1, 1, f"registry {reason}")])
     loaded = load(root, source)
     pointed = loaded.pointed + crosscheck(loaded)
-    problems = loaded.problems + _positioned(pointed, loaded, source)
+    problems = list(loaded.problems)
     versions = 0
+    published: dict[str, list[tuple[Path, PublishedVersion]]] = {}
+    broken: set[str] = set()
+    used = _used(loaded) if usages else set()  # only their versions are kept
     for contract in sorted(loaded.contracts):
         for file in version_files(root, contract):
             versions += 1
-            problems.extend(check_version(file, source)[0])
+            found, version = check_version(file, source)
+            problems.extend(found)
+            if version is None:
+                broken.add(contract)
+            elif contract in used:
+                published.setdefault(contract, []).append((file, version))
     problems.extend(_stray_versions(root, loaded, source))
+    notes: list[Problem] = []
     counts = {
         "teams": len(loaded.teams),
         "contracts": len(loaded.contracts),
@@ -57,14 +78,22 @@ def validate(path: str | Path, source: Source | None = None) -> ValidationResult
         "declarations": sum(len(c.dependencies) for c in loaded.consumers.values()),
         "versions": versions,
     }
+    if usages:
+        report = check_usages(loaded, published, broken, source)
+        pointed += report.pointed
+        problems.extend(report.problems)
+        notes = sorted(report.notes)
+        counts["uses"] = report.checked
+    problems.extend(_positioned(pointed, loaded, source))
     problems.sort()
     registry = None if problems else _registry(loaded)
-    return ValidationResult(str(root), problems, counts, registry)
+    return ValidationResult(str(root), problems, counts, registry, notes)
 
 
 def load_registry(path: str | Path, source: Source | None = None) -> Registry:
-    """The registry at ``path``; one ``InputError`` naming the first problem otherwise."""
-    result = validate(path, source)
+    """The registry at ``path``; one ``InputError`` naming the first problem otherwise (the
+    declared ``uses`` are not checked against published versions: see the module docstring)."""
+    result = validate(path, source, usages=False)
     if result.registry is None:
         first = result.problems[0]
         more = len(result.problems) - 1
@@ -77,6 +106,16 @@ def load_registry(path: str | Path, source: Source | None = None) -> Registry:
             first.message + suffix, file=first.file, line=first.line, column=first.column
         )
     return result.registry
+
+
+def _used(loaded: Loaded) -> set[str]:
+    """The contracts some consumer declares ``uses`` of."""
+    return {
+        dependency.contract
+        for consumer in loaded.consumers.values()
+        for dependency in consumer.dependencies
+        if not dependency.uses.everything
+    }
 
 
 def _registry(loaded: Loaded) -> Registry:

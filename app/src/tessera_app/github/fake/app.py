@@ -1,19 +1,27 @@
 """The fake GitHub as an ASGI app: GitHub's REST endpoints under ``/api/v3/`` plus ``/_fake/``.
 
-``create_app(state)`` serves one ``FakeState``. Every request passes, in order: fault injection
-(``POST /_fake/faults``), authentication (an App JWT, RS256 against the seeded public key, on
-``/app/...``; an unexpired installation token with access to the repository or organisation
-elsewhere), then one handler under the state's lock, and is logged in ``state.requests``.
+``create_app(state, description=None)`` serves one ``FakeState``. Every request passes, in
+order: fault injection (``POST /_fake/faults``), authentication (an App JWT, RS256 against the
+seeded public key, on ``/app/...``; an unexpired installation token with access to the
+repository or organisation elsewhere), then one handler under the state's lock, and is logged in
+``state.requests``.
 
-Test-side endpoints: ``POST /_fake/seed`` (see ``FakeState.seed``), ``GET /_fake/state``,
-``POST /_fake/faults`` (a ``Fault`` as JSON, or a list) and ``DELETE /_fake/faults``.
+Each route names the operation of GitHub's REST description it implements (its operationId).
+With a description (``description=``, else the process-wide ``conformance.use``), the request is
+checked first: an ``X-GitHub-Api-Version`` other than the description's is answered 400, a path
+or query parameter or JSON body the operation does not accept 422 (GitHub's "Invalid request");
+then the handler's answer is checked against the schema of its status, and one that does not
+match is replaced by a 500 naming the operation and the JSON pointer. Every violation is kept
+in ``state.violations`` and on the description (the tests fail on any).
+
+Test-side endpoints: ``POST /_fake/seed`` (see ``FakeState.seed``: users' actions too),
+``GET /_fake/state``, ``POST /_fake/faults`` (a ``Fault`` as JSON, or a list) and
+``DELETE /_fake/faults``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -22,13 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import httpx
 import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tessera_app.github.fake import conformance, webhooks
+from tessera_app.github.fake.git import descends
 from tessera_app.github.fake.shapes import Json, Shapes
 from tessera_app.github.fake.state import (
     CheckRun,
@@ -62,14 +71,28 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], tuple[int, Any]]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class Endpoint:
+    """One REST endpoint: the method, the path template (``{name*}`` spans slashes), the
+    operationId of GitHub's description it implements, and its handler."""
+
+    method: str
+    template: str
+    operation: str
+    regex: re.Pattern[str]
+    handler: Handler
+
+
+ROUTES: list[Endpoint] = []
+
+
+def route(method: str, template: str, operation: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        regex = re.sub(r"\{(\w+)\*\}", r"(?P<\1>.+)", pattern)
+        regex = re.sub(r"\{(\w+)\*\}", r"(?P<\1>.+)", template)
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
-        ROUTES.append((method, re.compile(f"^{regex}$"), handler))
+        ROUTES.append(Endpoint(method, template, operation, re.compile(f"^{regex}$"), handler))
         return handler
 
     return register
@@ -87,18 +110,22 @@ def paginate(ctx: Ctx, items: list[Any], url: str) -> list[Any]:
 # -- the App (JWT) ----------------------------------------------------------------------------
 
 
-@route("GET", "app")
+@route("GET", "app", "apps/get-authenticated")
 def get_app(ctx: Ctx) -> tuple[int, Any]:
     return 200, ctx.shapes.app(ctx.state.app)
 
 
-@route("POST", "app/installations/{id}/access_tokens")
+@route(
+    "POST",
+    "app/installations/{installation_id}/access_tokens",
+    "apps/create-installation-access-token",
+)
 def access_token(ctx: Ctx) -> tuple[int, Any]:
-    token, expires = ctx.state.issue_token(int(ctx.args["id"]))
+    token, expires = ctx.state.issue_token(int(ctx.args["installation_id"]))
     return 201, ctx.shapes.token(token, iso(expires))
 
 
-@route("GET", "app/hook/deliveries")
+@route("GET", "app/hook/deliveries", "apps/list-webhook-deliveries")
 def list_deliveries(ctx: Ctx) -> tuple[int, Any]:
     items = sorted(ctx.state.deliveries, key=lambda d: d.id, reverse=True)
     per_page = min(int(ctx.query.get("per_page", 30)), 100)
@@ -111,46 +138,21 @@ def list_deliveries(ctx: Ctx) -> tuple[int, Any]:
     return 200, [ctx.shapes.delivery(d) for d in chunk]
 
 
-@route("POST", "app/hook/deliveries/{id}/attempts")
+@route("POST", "app/hook/deliveries/{delivery_id}/attempts", "apps/redeliver-webhook-delivery")
 def redeliver(ctx: Ctx) -> tuple[int, Any]:
-    original = next((d for d in ctx.state.deliveries if d.id == int(ctx.args["id"])), None)
+    """Accepted now, delivered later (``webhooks.redeliver_later``), as GitHub does."""
+    wanted = int(ctx.args["delivery_id"])
+    original = next((d for d in ctx.state.deliveries if d.id == wanted), None)
     if original is None:
         raise FakeError(404, "Not Found")
-    status = _post_webhook(ctx.state, original.event, original.guid, original.payload)
-    ctx.state.add_delivery(
-        original.event,
-        guid=original.guid,
-        action=original.action,
-        status_code=status,
-        installation_id=original.installation_id,
-        repository_id=original.repository_id,
-        payload=original.payload,
-        redelivery=True,
-    )
+    webhooks.redeliver_later(ctx.state, original)
     return 202, {}
-
-
-def _post_webhook(state: FakeState, event: str, guid: str, payload: dict[str, Any]) -> int:
-    """POST a redelivery to the App's webhook URL when one is seeded (standalone runs)."""
-    if not state.app.webhook_url:
-        return 200
-    body = json.dumps(payload).encode()
-    headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": guid}
-    if state.app.webhook_secret:
-        digest = hmac.new(state.app.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-        headers["X-Hub-Signature-256"] = f"sha256={digest}"
-    try:
-        return httpx.post(
-            state.app.webhook_url, content=body, headers=headers, timeout=10
-        ).status_code
-    except httpx.HTTPError:
-        return 502
 
 
 # -- contents and the Git Data API -------------------------------------------------------------
 
 
-@route("GET", "repos/{owner}/{repo}/contents/{path*}")
+@route("GET", "repos/{owner}/{repo}/contents/{path*}", "repos/get-content")
 def get_contents(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     commit = repo.resolve(ctx.query.get("ref", repo.default_branch))
@@ -179,33 +181,33 @@ def get_contents(ctx: Ctx) -> tuple[int, Any]:
     }
 
 
-@route("GET", "repos/{owner}/{repo}/git/trees/{sha*}")
+@route("GET", "repos/{owner}/{repo}/git/trees/{tree_sha*}", "git/get-tree")
 def get_tree(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
-    sha = ctx.args["sha"]
+    sha = ctx.args["tree_sha"]
     if sha not in repo.git.trees:
         sha = repo.git.commits[repo.resolve(sha)].tree
-    recursive = ctx.query.get("recursive", "") not in ("", "0", "false")
-    return 200, ctx.shapes.tree(repo, sha, recursive=recursive)
+    recursive = "recursive" in ctx.query  # GitHub: any value, even "0" or "false"
+    return 200, ctx.shapes.tree(repo, sha, recursive=recursive, limit=repo.tree_limit)
 
 
-@route("GET", "repos/{owner}/{repo}/git/blobs/{sha}")
+@route("GET", "repos/{owner}/{repo}/git/blobs/{file_sha}", "git/get-blob")
 def get_blob(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
-    data = repo.git.blobs.get(ctx.args["sha"])
+    data = repo.git.blobs.get(ctx.args["file_sha"])
     if data is None:
         raise FakeError(404, "Not Found")
     return 200, {
         "content": base64.encodebytes(data).decode(),
         "encoding": "base64",
-        "url": f"{ctx.shapes.api}/repos/{repo.full_name}/git/blobs/{ctx.args['sha']}",
-        "sha": ctx.args["sha"],
+        "url": f"{ctx.shapes.api}/repos/{repo.full_name}/git/blobs/{ctx.args['file_sha']}",
+        "sha": ctx.args["file_sha"],
         "size": len(data),
-        "node_id": f"B_{ctx.args['sha']}",
+        "node_id": f"B_{ctx.args['file_sha']}",
     }
 
 
-@route("POST", "repos/{owner}/{repo}/git/blobs")
+@route("POST", "repos/{owner}/{repo}/git/blobs", "git/create-blob")
 def create_blob(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     content = ctx.body["content"]
@@ -214,7 +216,7 @@ def create_blob(ctx: Ctx) -> tuple[int, Any]:
     return 201, {"url": f"{ctx.shapes.api}/repos/{repo.full_name}/git/blobs/{sha}", "sha": sha}
 
 
-@route("POST", "repos/{owner}/{repo}/git/trees")
+@route("POST", "repos/{owner}/{repo}/git/trees", "git/create-tree")
 def create_tree(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     base = ctx.body.get("base_tree")
@@ -236,7 +238,7 @@ def create_tree(ctx: Ctx) -> tuple[int, Any]:
     return 201, ctx.shapes.tree(repo, sha, recursive=False)
 
 
-@route("POST", "repos/{owner}/{repo}/git/commits")
+@route("POST", "repos/{owner}/{repo}/git/commits", "git/create-commit")
 def create_commit(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     parents = tuple(ctx.body.get("parents", []))
@@ -247,15 +249,15 @@ def create_commit(ctx: Ctx) -> tuple[int, Any]:
     return 201, ctx.shapes.commit(repo, sha)
 
 
-@route("GET", "repos/{owner}/{repo}/git/commits/{sha}")
+@route("GET", "repos/{owner}/{repo}/git/commits/{commit_sha*}", "git/get-commit")
 def get_commit(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
-    if ctx.args["sha"] not in repo.git.commits:
+    if ctx.args["commit_sha"] not in repo.git.commits:
         raise FakeError(404, "Not Found")
-    return 200, ctx.shapes.commit(repo, ctx.args["sha"])
+    return 200, ctx.shapes.commit(repo, ctx.args["commit_sha"])
 
 
-@route("GET", "repos/{owner}/{repo}/git/ref/{ref*}")
+@route("GET", "repos/{owner}/{repo}/git/ref/{ref*}", "git/get-ref")
 def get_ref(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     if ctx.args["ref"] not in repo.refs:
@@ -263,7 +265,7 @@ def get_ref(ctx: Ctx) -> tuple[int, Any]:
     return 200, ctx.shapes.ref(repo, ctx.args["ref"])
 
 
-@route("PATCH", "repos/{owner}/{repo}/git/refs/{ref*}")
+@route("PATCH", "repos/{owner}/{repo}/git/refs/{ref*}", "git/update-ref")
 def update_ref(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     name, new = ctx.args["ref"], ctx.body["sha"]
@@ -271,7 +273,7 @@ def update_ref(ctx: Ctx) -> tuple[int, Any]:
         raise FakeError(422, "Reference does not exist")
     if new not in repo.git.commits:
         raise FakeError(422, "Object does not exist")
-    if not ctx.body.get("force") and not _descends(repo.git.commits, new, repo.refs[name]):
+    if not ctx.body.get("force") and not descends(repo.git.commits, new, repo.refs[name]):
         raise FakeError(422, "Update is not a fast forward")
     repo.refs[name] = new
     if name.startswith("heads/"):
@@ -282,22 +284,10 @@ def update_ref(ctx: Ctx) -> tuple[int, Any]:
     return 200, ctx.shapes.ref(repo, name)
 
 
-def _descends(commits: dict[str, Any], sha: str, ancestor: str) -> bool:
-    todo, seen = [sha], set()
-    while todo:
-        current = todo.pop()
-        if current == ancestor:
-            return True
-        if current not in seen and current in commits:
-            seen.add(current)
-            todo.extend(commits[current].parents)
-    return False
-
-
 # -- pull requests --------------------------------------------------------------------------------
 
 
-@route("GET", "repos/{owner}/{repo}/pulls")
+@route("GET", "repos/{owner}/{repo}/pulls", "pulls/list")
 def list_pulls(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     wanted = ctx.query.get("state", "open")
@@ -311,26 +301,28 @@ def list_pulls(ctx: Ctx) -> tuple[int, Any]:
     return 200, [ctx.shapes.pull(p, full=False) for p in paginate(ctx, pulls, url)]
 
 
-@route("GET", "repos/{owner}/{repo}/pulls/{number}")
+@route("GET", "repos/{owner}/{repo}/pulls/{pull_number}", "pulls/get")
 def get_pull(ctx: Ctx) -> tuple[int, Any]:
-    return 200, ctx.shapes.pull(ctx.state.pull(ctx.repo_name(), int(ctx.args["number"])), full=True)
+    return 200, ctx.shapes.pull(
+        ctx.state.pull(ctx.repo_name(), int(ctx.args["pull_number"])), full=True
+    )
 
 
-@route("GET", "repos/{owner}/{repo}/pulls/{number}/files")
+@route("GET", "repos/{owner}/{repo}/pulls/{pull_number}/files", "pulls/list-files")
 def pull_files(ctx: Ctx) -> tuple[int, Any]:
-    pull = ctx.state.pull(ctx.repo_name(), int(ctx.args["number"]))
+    pull = ctx.state.pull(ctx.repo_name(), int(ctx.args["pull_number"]))
     repo = ctx.state.repo(pull.repo)
     entries = [
-        ctx.shapes.diff_entry(repo, pull.head_sha, path, status)
-        for path, status in ctx.state.pull_files(pull).items()
+        ctx.shapes.diff_entry(repo, pull.head_sha, change)
+        for change in ctx.state.pull_changes(pull)
     ]
     url = f"{ctx.shapes.api}/repos/{repo.full_name}/pulls/{pull.number}/files"
     return 200, paginate(ctx, entries, url)
 
 
-@route("GET", "repos/{owner}/{repo}/pulls/{number}/reviews")
+@route("GET", "repos/{owner}/{repo}/pulls/{pull_number}/reviews", "pulls/list-reviews")
 def pull_reviews(ctx: Ctx) -> tuple[int, Any]:
-    pull = ctx.state.pull(ctx.repo_name(), int(ctx.args["number"]))
+    pull = ctx.state.pull(ctx.repo_name(), int(ctx.args["pull_number"]))
     reviews = [
         ctx.shapes.review(r)
         for r in ctx.state.reviews
@@ -340,10 +332,25 @@ def pull_reviews(ctx: Ctx) -> tuple[int, Any]:
     return 200, paginate(ctx, reviews, url)
 
 
+@route(
+    "GET",
+    "repos/{owner}/{repo}/commits/{commit_sha*}/pulls",
+    "repos/list-pull-requests-associated-with-commit",
+)
+def commit_pulls(ctx: Ctx) -> tuple[int, Any]:
+    repo = ctx.state.repo(ctx.repo_name())
+    sha = ctx.args["commit_sha"]
+    if sha not in repo.git.commits:
+        sha = repo.resolve(sha)  # a branch name works too
+    pulls = ctx.state.pulls_with_commit(repo.full_name, sha)
+    url = f"{ctx.shapes.api}/repos/{repo.full_name}/commits/{sha}/pulls"
+    return 200, [ctx.shapes.pull(p, full=False) for p in paginate(ctx, pulls, url)]
+
+
 # -- check runs ------------------------------------------------------------------------------------
 
 
-@route("GET", "repos/{owner}/{repo}/commits/{ref*}/check-runs")
+@route("GET", "repos/{owner}/{repo}/commits/{ref*}/check-runs", "checks/list-for-ref")
 def list_check_runs(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     sha = repo.resolve(ctx.args["ref"])
@@ -361,7 +368,7 @@ def list_check_runs(ctx: Ctx) -> tuple[int, Any]:
     return 200, {"total_count": len(runs), "check_runs": [ctx.shapes.check_run(r) for r in page]}
 
 
-@route("POST", "repos/{owner}/{repo}/check-runs")
+@route("POST", "repos/{owner}/{repo}/check-runs", "checks/create")
 def create_check_run(ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.state.repo(ctx.repo_name())
     if ctx.body["head_sha"] not in repo.git.commits:
@@ -378,9 +385,9 @@ def create_check_run(ctx: Ctx) -> tuple[int, Any]:
     return 201, ctx.shapes.check_run(run)
 
 
-@route("PATCH", "repos/{owner}/{repo}/check-runs/{id}")
+@route("PATCH", "repos/{owner}/{repo}/check-runs/{check_run_id}", "checks/update")
 def update_check_run(ctx: Ctx) -> tuple[int, Any]:
-    run = ctx.state.check_runs.get(int(ctx.args["id"]))
+    run = ctx.state.check_runs.get(int(ctx.args["check_run_id"]))
     if run is None or run.repo != ctx.state.repo(ctx.repo_name()).full_name:
         raise FakeError(404, "Not Found")
     _apply_check_run(run, ctx.body)
@@ -405,9 +412,11 @@ def _apply_check_run(run: CheckRun, body: dict[str, Any]) -> None:
         run.annotations.extend(annotations)  # GitHub appends annotations on every update
 
 
-@route("GET", "repos/{owner}/{repo}/check-runs/{id}/annotations")
+@route(
+    "GET", "repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", "checks/list-annotations"
+)
 def check_run_annotations(ctx: Ctx) -> tuple[int, Any]:
-    run = ctx.state.check_runs.get(int(ctx.args["id"]))
+    run = ctx.state.check_runs.get(int(ctx.args["check_run_id"]))
     if run is None:
         raise FakeError(404, "Not Found")
     url = f"{ctx.shapes.api}/repos/{run.repo}/check-runs/{run.id}/annotations"
@@ -427,7 +436,7 @@ def check_run_annotations(ctx: Ctx) -> tuple[int, Any]:
 # -- issues, comments, reactions -------------------------------------------------------------------
 
 
-@route("POST", "repos/{owner}/{repo}/issues")
+@route("POST", "repos/{owner}/{repo}/issues", "issues/create")
 def create_issue(ctx: Ctx) -> tuple[int, Any]:
     issue = ctx.state.create_issue(
         ctx.repo_name(),
@@ -439,14 +448,14 @@ def create_issue(ctx: Ctx) -> tuple[int, Any]:
     return 201, ctx.shapes.issue(issue)
 
 
-@route("GET", "repos/{owner}/{repo}/issues/{number}")
+@route("GET", "repos/{owner}/{repo}/issues/{issue_number}", "issues/get")
 def get_issue(ctx: Ctx) -> tuple[int, Any]:
-    return 200, ctx.shapes.issue(ctx.state.issue(ctx.repo_name(), int(ctx.args["number"])))
+    return 200, ctx.shapes.issue(ctx.state.issue(ctx.repo_name(), int(ctx.args["issue_number"])))
 
 
-@route("PATCH", "repos/{owner}/{repo}/issues/{number}")
+@route("PATCH", "repos/{owner}/{repo}/issues/{issue_number}", "issues/update")
 def update_issue(ctx: Ctx) -> tuple[int, Any]:
-    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["number"]))
+    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["issue_number"]))
     for key in ("title", "body"):
         if ctx.body.get(key) is not None:
             setattr(issue, key, ctx.body[key])
@@ -462,9 +471,9 @@ def update_issue(ctx: Ctx) -> tuple[int, Any]:
     return 200, ctx.shapes.issue(issue)
 
 
-@route("GET", "repos/{owner}/{repo}/issues/{number}/comments")
+@route("GET", "repos/{owner}/{repo}/issues/{issue_number}/comments", "issues/list-comments")
 def list_comments(ctx: Ctx) -> tuple[int, Any]:
-    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["number"]))
+    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["issue_number"]))
     comments = [
         c for c in ctx.state.comments.values() if (c.repo, c.number) == (issue.repo, issue.number)
     ]
@@ -472,9 +481,9 @@ def list_comments(ctx: Ctx) -> tuple[int, Any]:
     return 200, [ctx.shapes.comment(c) for c in paginate(ctx, comments, url)]
 
 
-@route("POST", "repos/{owner}/{repo}/issues/{number}/comments")
+@route("POST", "repos/{owner}/{repo}/issues/{issue_number}/comments", "issues/create-comment")
 def create_comment(ctx: Ctx) -> tuple[int, Any]:
-    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["number"]))
+    issue = ctx.state.issue(ctx.repo_name(), int(ctx.args["issue_number"]))
     if len(ctx.body["body"]) > 65536:
         raise FakeError(422, "Body is too long (maximum is 65536 characters)")
     comment = Comment(
@@ -485,9 +494,9 @@ def create_comment(ctx: Ctx) -> tuple[int, Any]:
     return 201, ctx.shapes.comment(comment)
 
 
-@route("PATCH", "repos/{owner}/{repo}/issues/comments/{id}")
+@route("PATCH", "repos/{owner}/{repo}/issues/comments/{comment_id}", "issues/update-comment")
 def update_comment(ctx: Ctx) -> tuple[int, Any]:
-    comment = ctx.state.comments.get(int(ctx.args["id"]))
+    comment = ctx.state.comments.get(int(ctx.args["comment_id"]))
     if comment is None or comment.repo != ctx.state.repo(ctx.repo_name()).full_name:
         raise FakeError(404, "Not Found")
     if comment.user != ctx.state.app.bot_login:
@@ -498,9 +507,13 @@ def update_comment(ctx: Ctx) -> tuple[int, Any]:
     return 200, ctx.shapes.comment(comment)
 
 
-@route("POST", "repos/{owner}/{repo}/issues/comments/{id}/reactions")
+@route(
+    "POST",
+    "repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+    "reactions/create-for-issue-comment",
+)
 def add_reaction(ctx: Ctx) -> tuple[int, Any]:
-    comment = ctx.state.comments.get(int(ctx.args["id"]))
+    comment = ctx.state.comments.get(int(ctx.args["comment_id"]))
     if comment is None or comment.repo != ctx.state.repo(ctx.repo_name()).full_name:
         raise FakeError(404, "Not Found")
     user, content = ctx.state.app.bot_login, ctx.body["content"]
@@ -515,21 +528,34 @@ def add_reaction(ctx: Ctx) -> tuple[int, Any]:
 # -- teams -----------------------------------------------------------------------------------------
 
 
-@route("GET", "orgs/{org}/teams/{slug}/memberships/{user}")
+@route(
+    "GET",
+    "orgs/{org}/teams/{team_slug}/memberships/{username}",
+    "teams/get-membership-for-user-in-org",
+)
 def team_membership(ctx: Ctx) -> tuple[int, Any]:
-    team = ctx.state.teams.get((ctx.args["org"].lower(), ctx.args["slug"].lower()))
-    if team is None or ctx.args["user"] not in team.members:
+    team = ctx.state.teams.get((ctx.args["org"].lower(), ctx.args["team_slug"].lower()))
+    user = ctx.args["username"]
+    if team is None or user not in team.members:
         raise FakeError(404, "Not Found")
-    url = f"{ctx.shapes.api}/organizations/{team.org}/team/{team.id}/memberships/{ctx.args['user']}"
-    return 200, {"url": url, "role": "member", "state": team.members[ctx.args["user"]]}
+    url = f"{ctx.shapes.api}/organizations/{team.org}/team/{team.id}/memberships/{user}"
+    return 200, {"url": url, "role": "member", "state": team.members[user]}
 
 
 # -- plumbing --------------------------------------------------------------------------------------
 
 
+def _error_body(status: int, message: str) -> Json:
+    """GitHub's error body (``basic-error``)."""
+    return {
+        "message": message,
+        "documentation_url": "https://docs.github.com/rest",
+        "status": str(status),
+    }
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(_error_body(status, message), status_code=status, headers=headers)
 
 
 def _fault_response(fault: Fault) -> Response:
@@ -584,9 +610,29 @@ def _authenticate(state: FakeState, path: str, header: str) -> tuple[int | None,
     return installation, f"installation:{installation}"
 
 
-def create_app(state: FakeState | None = None) -> Starlette:
-    """The fake GitHub serving ``state`` (a fresh one when omitted) as ``app.state.fake``."""
+def find_route(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    """The endpoint serving ``method path`` (``path`` below ``/api/v3/``) and its arguments."""
+    for endpoint in ROUTES:
+        match = endpoint.regex.match(path)
+        if match and endpoint.method == method:
+            return endpoint, match.groupdict()
+    return None
+
+
+def _violations_message(violations: list[conformance.Violation], version: str) -> str:
+    listed = "; ".join(str(v) for v in violations)
+    return f"does not match GitHub's REST description ({version}): {listed}"
+
+
+def create_app(
+    state: FakeState | None = None, *, description: conformance.Description | None = None
+) -> Starlette:
+    """The fake GitHub serving ``state`` (a fresh one when omitted) as ``app.state.fake``;
+    requests and answers are checked against ``description`` (else ``conformance.active()``)."""
     fake = state or FakeState()
+
+    def referee() -> conformance.Description | None:
+        return description if description is not None else conformance.active()
 
     async def api(request: Request) -> Response:
         path = request.url.path.removeprefix(API.rstrip("/")).strip("/")
@@ -603,46 +649,117 @@ def create_app(state: FakeState | None = None) -> Starlette:
             response = _dispatch(fake, request, method, path, raw)
         return response
 
+    def _record(rules: conformance.Description, found: list[conformance.Violation]) -> None:
+        rules.record(found)
+        fake.violations.extend(str(v) for v in found)
+
     def _dispatch(
         fake: FakeState, request: Request, method: str, path: str, raw: bytes
     ) -> Response:
         auth_label = "none"
+        version = request.headers.get("x-github-api-version")
+        rules = referee()
+        endpoint: Endpoint | None = None
+
+        def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+            operation = rules.operation(endpoint.operation) if rules and endpoint else None
+            if rules is not None and operation is not None:
+                found = operation.check_response(status, body)
+                if found:
+                    _record(rules, found)
+                    message = "The fake GitHub's answer " + _violations_message(
+                        found, rules.api_version
+                    )
+                    status, body, headers = 500, _error_body(500, message), None
+            name = endpoint.operation if endpoint else None
+            fake.log(method, path, status, auth_label, api_version=version, operation=name)
+            return JSONResponse(body, status_code=status, headers=headers)
+
         try:
             installation, auth_label = _authenticate(
                 fake, path, request.headers.get("authorization", "")
             )
-            for verb, regex, handler in ROUTES:
-                match = regex.match(path)
-                if match and verb == method:
-                    api_base = str(request.base_url).rstrip("/") + API.rstrip("/")
-                    ctx = Ctx(
-                        fake,
-                        Shapes(fake, api_base),
-                        method,
-                        match.groupdict(),
-                        dict(request.query_params),
-                        json.loads(raw) if raw else {},
-                        installation,
-                    )
-                    status, body = handler(ctx)
-                    headers = {
-                        "x-ratelimit-limit": "5000",
-                        "x-ratelimit-remaining": "4999",
-                        "x-ratelimit-reset": str(int(time.time()) + 3600),
-                        **ctx.headers,
-                    }
-                    fake.log(method, path, status, auth_label)
-                    return JSONResponse(body, status_code=status, headers=headers)
-            raise FakeError(404, "Not Found")
+            found_route = find_route(method, path)
+            if found_route is None:
+                raise FakeError(404, "Not Found")
+            endpoint, args = found_route
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError as exc:
+                raise FakeError(400, "Problems parsing JSON") from exc
+            if rules is not None:
+                _check_request(
+                    rules, endpoint, version, args, dict(request.query_params), body, raw
+                )
+            ctx = Ctx(
+                fake,
+                Shapes(fake, str(request.base_url).rstrip("/") + API.rstrip("/")),
+                method,
+                args,
+                dict(request.query_params),
+                body if body is not None else {},
+                installation,
+            )
+            status, out = endpoint.handler(ctx)
+            headers = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "4999",
+                "x-ratelimit-reset": str(int(time.time()) + 3600),
+                **ctx.headers,
+            }
+            if version:
+                headers["x-github-api-version-selected"] = version
+            return answer(status, out, headers)
         except FakeError as exc:
-            fake.log(method, path, exc.status, auth_label)
-            return _error(exc.status, exc.message)
+            return answer(exc.status, _error_body(exc.status, exc.message))
         except (KeyError, ValueError, TypeError) as exc:
-            fake.log(method, path, 422, auth_label)
-            return _error(422, f"Invalid request: {exc!r}")
+            return answer(422, _error_body(422, f"Invalid request: {exc!r}"))
+
+    def _check_request(
+        rules: conformance.Description,
+        endpoint: Endpoint,
+        version: str | None,
+        args: dict[str, str],
+        query: dict[str, str],
+        body: Any,
+        raw: bytes,
+    ) -> None:
+        if version is not None and version != rules.api_version:
+            _record(
+                rules,
+                [
+                    conformance.Violation(
+                        endpoint.operation,
+                        "request",
+                        None,
+                        "/header/X-GitHub-Api-Version",
+                        f"{version} is not the described version {rules.api_version}",
+                    )
+                ],
+            )
+            raise FakeError(400, f"API version '{version}' is not supported.")
+        operation = rules.operation(endpoint.operation)
+        if operation is None:
+            missing = conformance.Violation(
+                endpoint.operation, "request", None, "", "the description has no such operation"
+            )
+            _record(rules, [missing])
+            raise FakeError(500, str(missing))
+        found = operation.check_request(args, query, body, has_body=bool(raw))
+        if found:
+            _record(rules, found)
+            details = "\n".join(str(v) for v in found)
+            raise FakeError(422, f"Invalid request.\n\n{details}")
 
     async def seed(request: Request) -> Response:
-        return JSONResponse(fake.seed(await request.json()))
+        """Apply a seed (``FakeState.seed``); a refused action answers 422 with the reason
+        (the keys before it are applied)."""
+        try:
+            return JSONResponse(fake.seed(await request.json()))
+        except FakeError as exc:
+            return _error(422 if exc.status < 500 else exc.status, exc.message)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            return _error(422, f"bad seed document: {exc!r}")
 
     async def snapshot(request: Request) -> Response:
         return JSONResponse(fake.snapshot())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 BLOB_MODE = "100644"
@@ -102,19 +104,78 @@ class ObjectStore:
         return mode, sha
 
 
-def changed_paths(store: ObjectStore, base: str, head: str) -> dict[str, str]:
-    """Files differing between two commits: path -> status (added, modified, removed)."""
+RENAME_SIMILARITY = 0.5
+"""How alike a removed and an added file must be to count as a rename (git's default, 50%)."""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a diff between two commits, as a pull request's files list shows it."""
+
+    path: str
+    status: str  # added, removed, modified, renamed
+    old_sha: str | None  # the blob before (None when added)
+    new_sha: str | None  # the blob after (None when removed)
+    previous_path: str | None = None  # a renamed file's old path
+
+
+def diff(store: ObjectStore, base: str, head: str) -> list[FileChange]:
+    """The files differing between two commits, sorted by path; a removed file and an added
+    one at least ``RENAME_SIMILARITY`` alike are one rename (identical blobs first)."""
     old = store.flatten(store.commits[base].tree)
     new = store.flatten(store.commits[head].tree)
-    out: dict[str, str] = {}
-    for path in sorted(old.keys() | new.keys()):
-        if path not in old:
-            out[path] = "added"
-        elif path not in new:
-            out[path] = "removed"
-        elif old[path] != new[path]:
-            out[path] = "modified"
-    return out
+    removed = {p: s for p, s in old.items() if p not in new}
+    added = {p: s for p, s in new.items() if p not in old}
+    changes = [
+        FileChange(p, "modified", old[p], new[p])
+        for p in old.keys() & new.keys()
+        if old[p] != new[p]
+    ]
+    for path, sha in sorted(added.items()):
+        source = _rename_source(store, sha, removed)
+        if source is None:
+            changes.append(FileChange(path, "added", None, sha))
+        else:
+            changes.append(FileChange(path, "renamed", removed.pop(source), sha, source))
+    changes += [FileChange(p, "removed", s, None) for p, s in removed.items()]
+    return sorted(changes, key=lambda change: change.path)
+
+
+def _rename_source(store: ObjectStore, sha: str, removed: dict[str, str]) -> str | None:
+    for path, old_sha in sorted(removed.items()):
+        if old_sha == sha:
+            return path
+    best, best_score = None, RENAME_SIMILARITY
+    new_lines = store.blobs[sha].decode("utf-8", "replace").splitlines()
+    for path, old_sha in sorted(removed.items()):
+        old_lines = store.blobs[old_sha].decode("utf-8", "replace").splitlines()
+        score = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).ratio()
+        if score >= best_score:
+            best, best_score = path, score
+    return best
+
+
+@dataclass(frozen=True)
+class Patch:
+    """The unified diff of one file (hunks only, as GitHub's ``patch`` field) and its counts."""
+
+    text: str | None  # None for a binary file
+    additions: int
+    deletions: int
+
+
+def patch(store: ObjectStore, old_sha: str | None, new_sha: str | None) -> Patch:
+    """The patch turning blob ``old_sha`` into ``new_sha`` (either None: empty file)."""
+    old = store.blobs[old_sha] if old_sha else b""
+    new = store.blobs[new_sha] if new_sha else b""
+    if b"\0" in old or b"\0" in new:
+        return Patch(None, 0, 0)
+    old_lines = old.decode("utf-8", "replace").splitlines()
+    new_lines = new.decode("utf-8", "replace").splitlines()
+    lines = list(difflib.unified_diff(old_lines, new_lines, lineterm="", n=3))[2:]
+    additions = sum(1 for line in lines if line.startswith("+"))
+    deletions = sum(1 for line in lines if line.startswith("-"))
+    return Patch("\n".join(lines) if lines else None, additions, deletions)
 
 
 def _hash(kind: bytes, body: bytes) -> str:
@@ -123,3 +184,36 @@ def _hash(kind: bytes, body: bytes) -> str:
 
 def _tree_key(name: str, entry: tuple[str, str]) -> str:
     return name + "/" if entry[0] == TREE_MODE else name
+
+
+def descends(commits: Mapping[str, Commit], sha: str, ancestor: str) -> bool:
+    """Whether commit ``ancestor`` is ``sha`` or one of its ancestors."""
+    todo, seen = [sha], set()
+    while todo:
+        current = todo.pop()
+        if current == ancestor:
+            return True
+        if current not in seen and current in commits:
+            seen.add(current)
+            todo.extend(commits[current].parents)
+    return False
+
+
+def commits_between(commits: Mapping[str, Commit], base: str, head: str) -> list[str]:
+    """The commits reachable from ``head`` but not from ``base`` (a pull request's commits)."""
+    done = set()
+    todo = [base]
+    while todo:
+        current = todo.pop()
+        if current not in done and current in commits:
+            done.add(current)
+            todo.extend(commits[current].parents)
+    found, todo = [], [head]
+    while todo:
+        current = todo.pop()
+        if current in done or current not in commits:
+            continue
+        done.add(current)
+        found.append(current)
+        todo.extend(commits[current].parents)
+    return found

@@ -1,14 +1,15 @@
-"""GitHub-shaped JSON for the fake's responses: every field githubkit's response models require.
+"""GitHub-shaped JSON for the fake's responses, as GitHub's REST API 2022-11-28 describes them.
 
-githubkit validates responses against ``githubkit_schemas.latest.models`` (``SimpleUser``,
-``Repository``, ``PullRequest``, ``CheckRun``, ``IssueComment``, ``Issue``, ...); the builders here
-fill the required fields from the fake's state, with URLs under the fake's own base.
+Every field the description requires is filled from the fake's state (diff counts and patches
+from the real blobs, URLs under the fake's own base); ``conformance.py`` checks each answer
+against the description, and githubkit reads them with its typed models for that version.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tessera_app.github.fake.git import FileChange, commits_between, patch
 from tessera_app.github.fake.state import (
     App,
     CheckRun,
@@ -151,7 +152,18 @@ class Shapes:
             "default_branch": repo.default_branch,
             "open_issues_count": 0,
             "has_pages": False,
+            "has_issues": True,
+            "has_projects": False,
+            "has_wiki": False,
+            "has_downloads": False,
+            "has_discussions": False,
+            "archived": False,
             "disabled": False,
+            "is_template": False,
+            "visibility": "private",
+            "topics": [],
+            "allow_forking": False,
+            "web_commit_signoff_required": False,
             "pushed_at": "2026-01-01T00:00:00Z",
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
@@ -160,7 +172,9 @@ class Shapes:
         }
 
     def pull(self, pull: Pull, *, full: bool) -> Json:
+        """A pull request (``full``: as ``pulls/get`` answers, with the counts of its diff)."""
         repo = self.state.repo(pull.repo)
+        key = (pull.repo, pull.number)
         url = f"{self.api}/repos/{repo.full_name}/pulls/{pull.number}"
         issue_url = f"{self.api}/repos/{repo.full_name}/issues/{pull.number}"
         html = f"{self.web}/{repo.full_name}/pull/{pull.number}"
@@ -227,36 +241,44 @@ class Shapes:
             "auto_merge": None,
         }
         if full:
-            changed = len(self.state.pull_files(pull))
+            changes = self.state.pull_changes(pull)
+            patches = [patch(repo.git, c.old_sha, c.new_sha) for c in changes]
+            comments = sum(1 for c in self.state.comments.values() if (c.repo, c.number) == key)
             out |= {
                 "merged": pull.merged,
                 "mergeable": None if pull.state != "open" else True,
-                "mergeable_state": "clean",
+                "mergeable_state": "clean" if pull.state == "open" else "unknown",
                 "merged_by": self.user(pull.merged_by) if pull.merged_by else None,
-                "comments": 0,
+                "comments": comments,
                 "review_comments": 0,
                 "maintainer_can_modify": False,
-                "commits": 1,
-                "additions": 0,
-                "deletions": 0,
-                "changed_files": changed,
+                "commits": len(commits_between(repo.git.commits, pull.base_sha, pull.head_sha)),
+                "additions": sum(p.additions for p in patches),
+                "deletions": sum(p.deletions for p in patches),
+                "changed_files": len(changes),
             }
         return out
 
-    def diff_entry(self, repo: Repo, head_sha: str, path: str, status: str) -> Json:
-        found = repo.git.lookup(repo.git.commits[head_sha].tree, path)
-        sha = found[1] if found else "0" * 40
-        return {
-            "sha": sha,
+    def diff_entry(self, repo: Repo, head_sha: str, change: FileChange) -> Json:
+        """One entry of a pull request's files: the patch and its counts come from the blobs."""
+        diff = patch(repo.git, change.old_sha, change.new_sha)
+        path = change.path
+        out: Json = {
+            "sha": change.new_sha or change.old_sha,
             "filename": path,
-            "status": status,
-            "additions": 0,
-            "deletions": 0,
-            "changes": 0,
+            "status": change.status,
+            "additions": diff.additions,
+            "deletions": diff.deletions,
+            "changes": diff.additions + diff.deletions,
             "blob_url": f"{self.web}/{repo.full_name}/blob/{head_sha}/{path}",
             "raw_url": f"{self.web}/{repo.full_name}/raw/{head_sha}/{path}",
             "contents_url": f"{self.api}/repos/{repo.full_name}/contents/{path}?ref={head_sha}",
         }
+        if diff.text is not None:
+            out["patch"] = diff.text
+        if change.previous_path is not None:
+            out["previous_filename"] = change.previous_path
+        return out
 
     def issue(self, issue: Issue) -> Json:
         url = f"{self.api}/repos/{issue.repo}/issues/{issue.number}"
@@ -354,8 +376,8 @@ class Shapes:
                 "id": p.number,
                 "number": p.number,
                 "url": f"{self.api}/repos/{p.repo}/pulls/{p.number}",
-                "head": self._minimal_side(p.head_ref, p.head_sha),
-                "base": self._minimal_side(p.base_ref, p.base_sha),
+                "head": self._minimal_side(p.repo, p.head_ref, p.head_sha),
+                "base": self._minimal_side(p.repo, p.base_ref, p.base_sha),
             }
             for p in self.state.pulls.values()
             if p.repo == run.repo and p.head_sha == run.head_sha and p.state == "open"
@@ -385,8 +407,10 @@ class Shapes:
             "pull_requests": pulls,
         }
 
-    def _minimal_side(self, ref: str, sha: str) -> Json:
-        return {"ref": ref, "sha": sha, "repo": {"id": 1, "url": self.api, "name": "repo"}}
+    def _minimal_side(self, full_name: str, ref: str, sha: str) -> Json:
+        repo = self.state.repo(full_name)
+        url = f"{self.api}/repos/{repo.full_name}"
+        return {"ref": ref, "sha": sha, "repo": {"id": repo.id, "url": url, "name": repo.name}}
 
     def delivery(self, delivery: Delivery) -> Json:
         return {
@@ -451,7 +475,9 @@ class Shapes:
             },
         }
 
-    def tree(self, repo: Repo, sha: str, *, recursive: bool) -> Json:
+    def tree(self, repo: Repo, sha: str, *, recursive: bool, limit: int | None = None) -> Json:
+        """A tree listing; a recursive one longer than ``limit`` entries is cut there and says
+        ``truncated`` (as GitHub does past 100,000 entries or 7 MB)."""
         base = f"{self.api}/repos/{repo.full_name}/git"
         entries: list[Json] = []
 
@@ -472,7 +498,10 @@ class Shapes:
                     walk(child, f"{prefix}{name}/")
 
         walk(sha, "")
-        return {"sha": sha, "url": f"{base}/trees/{sha}", "truncated": False, "tree": entries}
+        truncated = recursive and limit is not None and len(entries) > limit
+        if truncated:
+            entries = entries[:limit]
+        return {"sha": sha, "url": f"{base}/trees/{sha}", "truncated": truncated, "tree": entries}
 
     def token(self, token: str, expires: str) -> Json:
         return {

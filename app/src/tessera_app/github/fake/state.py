@@ -4,11 +4,13 @@
 installations and their repositories, git objects and refs per repository (a tree per commit,
 branches as refs), pull requests (changed files computed from the trees), reviews, issues,
 comments, reactions, check runs (annotations accumulated across updates), teams and memberships,
-webhook deliveries, installation tokens, injected faults and a log of every request.
+webhook deliveries (and redeliveries under way), installation tokens, injected faults, a log of
+every request and the violations of GitHub's REST description seen (``conformance.py``).
 
 The App-side writes arrive through the REST endpoints (``app.py``); the user-side actions that a
-test or a demo plays (push, open or merge a pull request, comment, review, join a team) are the
-methods below, also reachable over HTTP as ``POST /_fake/seed`` (see ``seed``).
+test or a demo plays (push, rename, open, close, reopen or merge a pull request, close an issue,
+comment, edit a comment, review, join a team) are the methods below, also reachable over HTTP as
+``POST /_fake/seed`` (see ``seed``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tessera_app.github.fake.git import ObjectStore, changed_paths
+import httpx
+
+from tessera_app.github.fake.git import BLOB_MODE, FileChange, ObjectStore, descends, diff
 
 
 def iso(moment: datetime | None = None) -> str:
@@ -46,8 +50,8 @@ class App:
     owner: str = "tessera-org"
     public_key: str = ""  # PEM; JWTs are verified against it (RS256)
     token_ttl_seconds: int = 3600
-    webhook_url: str | None = None  # where a redelivery is POSTed (standalone runs), if set
-    webhook_secret: str | None = None
+    webhook_url: str | None = None  # where a redelivery is POSTed, if set
+    webhook_secret: str | None = None  # signs it (``X-Hub-Signature-256``)
 
     @property
     def bot_login(self) -> str:
@@ -69,6 +73,7 @@ class Repo:
     default_branch: str = "main"
     git: ObjectStore = field(default_factory=ObjectStore)
     refs: dict[str, str] = field(default_factory=dict)  # "heads/main" -> commit sha
+    tree_limit: int | None = None  # a recursive tree listing longer than this is truncated
 
     @property
     def full_name(self) -> str:
@@ -104,6 +109,7 @@ class Issue:
     created_at: str = field(default_factory=iso)
     updated_at: str = field(default_factory=iso)
     closed_at: str | None = None
+    closed_by: str | None = None
     is_pull_request: bool = False
 
 
@@ -236,6 +242,8 @@ class RequestRecord:
     status: int
     at: float  # time.monotonic()
     auth: str  # "app", "installation:<id>", "none"
+    api_version: str | None = None  # the request's X-GitHub-Api-Version header
+    operation: str | None = None  # the operationId in GitHub's REST description
 
 
 class FakeState:
@@ -258,6 +266,9 @@ class FakeState:
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
         self.users: dict[str, int] = {}
+        self.violations: list[str] = []  # of GitHub's REST description (``conformance.py``)
+        self.redeliveries: list[threading.Thread] = []  # attempts started (``webhooks.py``)
+        self.webhook_transport: httpx.BaseTransport | None = None  # reaches the webhook URL
         self._ids = iter(range(1000, 10**12))
 
     # -- identities -------------------------------------------------------------------------
@@ -329,18 +340,26 @@ class FakeState:
         author: str = "octocat",
         replace: bool = False,
         from_branch: str | None = None,
+        renames: Mapping[str, str] | None = None,
     ) -> str:
         """Commit ``files`` (path -> text, None deletes) on ``branch``; returns the commit sha.
 
         The parent is the branch tip (or ``from_branch``'s tip when the branch is new); with
-        ``replace`` the commit holds exactly ``files``.
+        ``replace`` the commit holds exactly ``files``. ``renames`` (old path -> new path) moves
+        files first (``git mv``); ``files`` may then also change the new path's text.
         """
         repo = self.repo(full_name)
         parent = repo.refs.get(f"heads/{branch}")
         if parent is None and from_branch is not None:
             parent = repo.branch_sha(from_branch)
         base_tree = None if replace or parent is None else repo.git.commits[parent].tree
-        changes = {
+        changes: dict[str, str | None] = {}
+        for old, new in (renames or {}).items():
+            found = repo.git.lookup(base_tree, old) if base_tree else None
+            if found is None or found[0] != BLOB_MODE:
+                raise FakeError(422, f"cannot rename {old}: no such file on {branch}")
+            changes[old], changes[new] = None, found[1]
+        changes |= {
             path: None if text is None else repo.git.put_blob(text.encode())
             for path, text in files.items()
         }
@@ -424,8 +443,28 @@ class FakeState:
             raise FakeError(404, "Not Found")
         return found
 
+    def pull_changes(self, pull: Pull) -> list[FileChange]:
+        """The files the pull request changes (its base commit against its head)."""
+        return diff(self.repo(pull.repo).git, pull.base_sha, pull.head_sha)
+
     def pull_files(self, pull: Pull) -> dict[str, str]:
-        return changed_paths(self.repo(pull.repo).git, pull.base_sha, pull.head_sha)
+        """The changed paths and their status (``renamed`` at the new path)."""
+        return {change.path: change.status for change in self.pull_changes(pull)}
+
+    def pulls_with_commit(self, full_name: str, sha: str) -> list[Pull]:
+        """The pull requests a commit belongs to: merged by it, or one of their commits (on the
+        head side, not on the base), newest first."""
+        repo = self.repo(full_name)
+        found = []
+        for pull in self.pulls.values():
+            if pull.repo != repo.full_name:
+                continue
+            if pull.merge_commit_sha == sha or (
+                descends(repo.git.commits, pull.head_sha, sha)
+                and not descends(repo.git.commits, pull.base_sha, sha)
+            ):
+                found.append(pull)
+        return sorted(found, key=lambda p: p.number, reverse=True)
 
     def merge_pull_request(self, full_name: str, number: int, *, merged_by: str = "octocat") -> str:
         """Merge (a merge commit on the base branch holding the PR's changes); returns its sha."""
@@ -433,11 +472,11 @@ class FakeState:
         if pull.state != "open":
             raise FakeError(405, "Pull Request is not mergeable")
         repo = self.repo(pull.repo)
-        head_files = repo.git.flatten(repo.git.commits[pull.head_sha].tree)
-        changes: dict[str, str | None] = {
-            path: (None if status == "removed" else head_files[path])
-            for path, status in self.pull_files(pull).items()
-        }
+        changes: dict[str, str | None] = {}
+        for change in self.pull_changes(pull):
+            if change.previous_path is not None:
+                changes[change.previous_path] = None
+            changes[change.path] = change.new_sha
         base_tip = repo.branch_sha(pull.base_ref)
         tree = repo.git.with_changes(repo.git.commits[base_tip].tree, changes)
         message = f"Merge pull request #{number} from {pull.head_ref}\n\n{pull.title}"
@@ -446,24 +485,82 @@ class FakeState:
         pull.state, pull.merged, pull.merge_commit_sha = "closed", True, sha
         pull.merged_by, pull.merged_at = merged_by, iso()
         pull.closed_at = pull.updated_at = pull.merged_at
-        self._close_issue(self.issue(pull.repo, number), "completed")
+        self._close_issue(self.issue(pull.repo, number), None, merged_by)
         self._follow_heads(repo, pull.base_ref, sha)
         return sha
 
-    def close_pull_request(self, full_name: str, number: int) -> None:
+    def close_pull_request(self, full_name: str, number: int, *, by: str = "octocat") -> Pull:
+        """Close an open pull request without merging it ("Close pull request")."""
         pull = self.pull(full_name, number)
+        if pull.state != "open":
+            raise FakeError(422, f"pull request #{number} is not open")
         pull.state, pull.closed_at = "closed", iso()
-        self._close_issue(self.issue(pull.repo, number), "not_planned")
+        pull.updated_at = pull.closed_at
+        self._close_issue(self.issue(pull.repo, number), None, by)
+        return pull
 
-    def _close_issue(self, issue: Issue, reason: str) -> None:
+    def reopen_pull_request(self, full_name: str, number: int) -> Pull:
+        """Reopen a pull request closed without merging; its head follows the branch again
+        (a push made while it was closed is now part of it)."""
+        pull = self.pull(full_name, number)
+        if pull.merged:
+            raise FakeError(422, f"pull request #{number} is merged: it cannot be reopened")
+        if pull.state != "closed":
+            raise FakeError(422, f"pull request #{number} is not closed")
+        repo = self.repo(pull.repo)
+        pull.head_sha = repo.branch_sha(pull.head_ref)
+        pull.state, pull.closed_at, pull.updated_at = "open", None, iso()
+        self._reopen_issue(self.issue(pull.repo, number))
+        return pull
+
+    def close_issue(
+        self,
+        full_name: str,
+        number: int,
+        *,
+        state_reason: str = "completed",
+        by: str = "octocat",
+    ) -> Issue:
+        """Close an issue by hand ("Close as completed" or "Close as not planned")."""
+        if state_reason not in ("completed", "not_planned"):
+            raise FakeError(422, f"state_reason {state_reason!r}: completed or not_planned")
+        issue = self.issue(full_name, number)
+        if issue.is_pull_request:
+            raise FakeError(422, f"#{number} is a pull request: close_pull_request closes it")
+        if issue.state != "closed":
+            self._close_issue(issue, state_reason, by)
+        return issue
+
+    def reopen_issue(self, full_name: str, number: int) -> Issue:
+        issue = self.issue(full_name, number)
+        if issue.state != "open":
+            self._reopen_issue(issue)
+        return issue
+
+    def _close_issue(self, issue: Issue, reason: str | None, by: str | None = None) -> None:
         issue.state, issue.state_reason, issue.closed_at = "closed", reason, iso()
-        issue.updated_at = issue.closed_at
+        issue.updated_at, issue.closed_by = issue.closed_at, by
+
+    def _reopen_issue(self, issue: Issue) -> None:
+        issue.state, issue.closed_at, issue.closed_by = "open", None, None
+        issue.state_reason = None if issue.is_pull_request else "reopened"
+        issue.updated_at = iso()
 
     def add_comment(self, full_name: str, number: int, body: str, *, user: str) -> Comment:
         issue = self.issue(full_name, number)
         comment = Comment(self.next_id(), issue.repo, number, user, body)
         self.comments[comment.id] = comment
         return comment
+
+    def edit_comment(self, comment_id: int, body: str) -> tuple[Comment, str]:
+        """A user edits their comment; the comment and its body before the edit (what an
+        ``issue_comment`` ``edited`` event carries in ``changes.body.from``)."""
+        comment = self.comments.get(comment_id)
+        if comment is None:
+            raise FakeError(404, f"no comment {comment_id}")
+        before = comment.body
+        comment.body, comment.updated_at = body, iso()
+        return comment, before
 
     def add_review(
         self, full_name: str, number: int, *, user: str, state: str = "APPROVED", body: str = ""
@@ -510,6 +607,18 @@ class FakeState:
         self.deliveries.append(delivery)
         return delivery
 
+    def wait_for_redeliveries(self, timeout: float = 10.0) -> None:
+        """Wait until every redelivery started so far has been attempted (and recorded)."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            started = list(self.redeliveries)
+        for thread in started:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                raise TimeoutError(f"a redelivery is still under way after {timeout} s")
+        with self.lock:
+            self.redeliveries = [t for t in self.redeliveries if t.is_alive()]
+
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.count > 0 and fault.matches(method, path):
@@ -530,19 +639,40 @@ class FakeState:
         {"app": {"id": 1, "slug": "tessera", "public_key": "<PEM>", "token_ttl_seconds": 3600},
          "installations": [{"id": 1, "account": "acme", "repositories": ["acme/api"]}],
          "repos": [{"full_name": "acme/api", "installation": 1, "default_branch": "main",
-                    "branches": {"main": {"a.yaml": "..."}}}],
+                    "branches": {"main": {"a.yaml": "..."}}, "tree_limit": 1000}],
          "pushes": [{"repo": "acme/api", "branch": "feature", "from": "main",
-                     "files": {"a.yaml": "...", "old.yaml": null}, "message": "..."}],
+                     "files": {"a.yaml": "...", "old.yaml": null}, "message": "...",
+                     "renames": {"b.yaml": "c.yaml"}}],
          "pull_requests": [{"repo": "acme/api", "head": "feature", "base": "main",
                             "title": "...", "author": "alice"}],
+         "issues": [{"repo": "acme/api", "title": "...", "body": "...", "user": "carol"}],
          "comments": [{"repo": "acme/api", "number": 1, "user": "bob", "body": "/tessera ack"}],
+         "comment_edits": [{"id": 1001, "body": "/tessera ack migrating"}],
          "reviews": [{"repo": "acme/api", "number": 1, "user": "bob", "state": "APPROVED"}],
          "merges": [{"repo": "acme/api", "number": 1, "by": "alice"}],
+         "closes": [{"repo": "acme/api", "number": 2, "by": "alice"}],
+         "reopens": [{"repo": "acme/api", "number": 2}],
+         "issue_closes": [{"repo": "acme/registry", "number": 3, "by": "bob",
+                           "state_reason": "not_planned"}],
          "teams": [{"org": "acme", "slug": "payments", "members": ["bob"]}],
          "deliveries": [{"event": "pull_request", "action": "opened", "status_code": 500}]}
         ```
+
+        ``tree_limit``: a recursive tree listing with more entries is cut and says
+        ``truncated: true`` (GitHub truncates huge trees). ``closes`` closes a pull request
+        without merging, ``reopens`` reopens it, ``issue_closes`` closes an issue by hand
+        (``state_reason`` ``completed`` or ``not_planned``). What it made: the pushed commit
+        shas, the pull request and issue numbers, the comment ids, the merge commit shas, and
+        each edited comment's body before the edit.
         """
-        made: dict[str, Any] = {"pushes": [], "pull_requests": [], "comments": [], "merges": []}
+        made: dict[str, Any] = {
+            "pushes": [],
+            "pull_requests": [],
+            "issues": [],
+            "comments": [],
+            "merges": [],
+            "comment_edits": [],
+        }
         with self.lock:
             if "app" in doc:
                 for key, value in doc["app"].items():
@@ -559,6 +689,8 @@ class FakeState:
                 )
                 for branch, files in spec.get("branches", {}).items():
                     self.push(repo.full_name, branch, files, message="seed", replace=True)
+                if "tree_limit" in spec:
+                    repo.tree_limit = spec["tree_limit"]
             for spec in doc.get("pushes", []):
                 made["pushes"].append(
                     self.push(
@@ -568,6 +700,7 @@ class FakeState:
                         message=spec.get("message", "update"),
                         author=spec.get("author", "octocat"),
                         from_branch=spec.get("from"),
+                        renames=spec.get("renames"),
                     )
                 )
             for spec in doc.get("pull_requests", []):
@@ -580,11 +713,23 @@ class FakeState:
                     author=spec.get("author", "octocat"),
                 )
                 made["pull_requests"].append(pull.number)
+            for spec in doc.get("issues", []):
+                issue = self.create_issue(
+                    spec["repo"],
+                    spec["title"],
+                    spec.get("body", ""),
+                    user=spec.get("user", "octocat"),
+                    labels=spec.get("labels", []),
+                )
+                made["issues"].append(issue.number)
             for spec in doc.get("comments", []):
                 comment = self.add_comment(
                     spec["repo"], spec["number"], spec["body"], user=spec["user"]
                 )
                 made["comments"].append(comment.id)
+            for spec in doc.get("comment_edits", []):
+                _, before = self.edit_comment(int(spec["id"]), spec["body"])
+                made["comment_edits"].append(before)
             for spec in doc.get("reviews", []):
                 self.add_review(
                     spec["repo"],
@@ -598,6 +743,17 @@ class FakeState:
                     self.merge_pull_request(
                         spec["repo"], spec["number"], merged_by=spec.get("by", "octocat")
                     )
+                )
+            for spec in doc.get("closes", []):
+                self.close_pull_request(spec["repo"], spec["number"], by=spec.get("by", "octocat"))
+            for spec in doc.get("reopens", []):
+                self.reopen_pull_request(spec["repo"], spec["number"])
+            for spec in doc.get("issue_closes", []):
+                self.close_issue(
+                    spec["repo"],
+                    spec["number"],
+                    state_reason=spec.get("state_reason", "completed"),
+                    by=spec.get("by", "octocat"),
                 )
             for spec in doc.get("teams", []):
                 for login in spec.get("members", []):
@@ -625,6 +781,7 @@ class FakeState:
                     repo.full_name: {
                         "id": repo.id,
                         "default_branch": repo.default_branch,
+                        "tree_limit": repo.tree_limit,
                         "refs": dict(repo.refs),
                         "branches": {
                             ref.removeprefix("heads/"): {
@@ -650,7 +807,19 @@ class FakeState:
                 "deliveries": [asdict(d) for d in self.deliveries],
                 "faults": [asdict(f) for f in self.faults if f.count > 0],
                 "requests": len(self.requests),
+                "violations": list(self.violations),
             }
 
-    def log(self, method: str, path: str, status: int, auth: str) -> None:
-        self.requests.append(RequestRecord(method, path, status, time.monotonic(), auth))
+    def log(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        auth: str,
+        *,
+        api_version: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        self.requests.append(
+            RequestRecord(method, path, status, time.monotonic(), auth, api_version, operation)
+        )
