@@ -82,7 +82,28 @@ def test_a_merge_push_is_left_to_the_pull_request(journey: Journey) -> None:
     merge = journey.fake.merge_pull_request(PRODUCER, number)
     message = f"Merge pull request #{number} from drop-total"
     journey.send("push", push_payload(journey, before, merge, message))
-    journey.make_due()
+    journey.work()
+    journey.make_due()  # the grace period passes: the direct-push job runs
     journey.work()
     (proposal,) = journey.proposals()  # no direct-push proposal
     assert proposal.pull_request == number
+    assert all(job.state == "done" for job in journey.jobs())
+
+
+def test_a_merge_is_recognised_by_github_not_by_its_message(journey: Journey) -> None:
+    """A merge whose commit message names no pull request (a squash titled by hand) is still the
+    pull request's merge: GitHub's commit -> pull request record says so, not the message."""
+    number = journey.open_breaking_pr()
+    journey.send("pull_request", journey.pull_request(number))
+    journey.work()
+    before = journey.fake.repo(PRODUCER).branch_sha("main")
+    merge = journey.fake.merge_pull_request(PRODUCER, number)
+    journey.send("push", push_payload(journey, before, merge, "Drop Order.total"))
+    journey.work()
+    journey.make_due()  # the grace period passes: the direct-push job runs
+    journey.work()
+    (proposal,) = journey.proposals()  # no direct-push proposal
+    assert proposal.pull_request == number
+    asked = [r.path for r in journey.fake.requests if r.path.endswith(f"/commits/{merge}/pulls")]
+    assert asked, "the App should ask GitHub which pull request brought the commit"
+    assert all(job.state == "done" for job in journey.jobs())

@@ -375,21 +375,14 @@ class Installation:
     def open_pull_requests(self, repo: str) -> list[PullRequestInfo]:
         owner, name = _split(repo)
         pulls = self._pages(self.rest.pulls.list, owner, name, state="open")
-        return [
-            PullRequestInfo(
-                number=pr.number,
-                state=pr.state,
-                merged=False,
-                merge_commit_sha=None,
-                head_sha=pr.head.sha,
-                head_ref=pr.head.ref,
-                base_ref=pr.base.ref,
-                base_sha=pr.base.sha,
-                author=pr.user.login if pr.user else "",
-                title=pr.title,
-            )
-            for pr in pulls
-        ]
+        return [_simple(pr) for pr in pulls]
+
+    def pull_requests_of_commit(self, repo: str, sha: str) -> list[PullRequestInfo]:
+        """The pull requests a commit belongs to (``GET .../commits/{sha}/pulls``): for a
+        commit on the default branch, the merged pull request that brought it there."""
+        owner, name = _split(repo)
+        listing = self.rest.repos.list_pull_requests_associated_with_commit
+        return [_simple(pr) for pr in self._pages(listing, owner, name, sha)]
 
     # -- check runs --------------------------------------------------------------------------------
 
@@ -579,6 +572,23 @@ class Installation:
         data = {"message": message, "tree": tree.sha, "parents": [parent]}
         commit = self._call("POST", self.rest.git.create_commit, owner, name, data=data)
         return commit.parsed_data.sha
+
+
+def _simple(pr: Any) -> PullRequestInfo:
+    """A pull request from a listing (``pull-request-simple``: merged when ``merged_at``)."""
+    merged = pr.merged_at is not None
+    return PullRequestInfo(
+        number=pr.number,
+        state=pr.state,
+        merged=merged,
+        merge_commit_sha=pr.merge_commit_sha if merged else None,
+        head_sha=pr.head.sha,
+        head_ref=pr.head.ref,
+        base_ref=pr.base.ref,
+        base_sha=pr.base.sha,
+        author=pr.user.login if pr.user else "",
+        title=pr.title,
+    )
 
 
 def _output(title: str, summary: str, text: str, batch: list[Annotation]) -> dict[str, Any]:

@@ -26,15 +26,15 @@ keyed by a negative "pull request" number derived from the pushed commit (there 
 request), discussed on its proposal issue; the registry keeps the old version active until the
 proposal is approved (every team acknowledged) or force-published, and then publishes it. A
 push that is the merge of a pull request is left to the pull request's ``closed`` event: it is
-recognised by a publication at that commit, or by the pull request its message names ("Merge
-pull request #N", "(#N)") whose merge commit it is, after a grace period
-(``DIRECT_PUSH_GRACE``) that lets the ``closed`` event arrive first.
+recognised by a publication at that commit, or by GitHub's record of the merged pull request
+that brought the commit (``GET /repos/{owner}/{repo}/commits/{sha}/pulls``; a commit message
+proves nothing), after a grace period (``DIRECT_PUSH_GRACE``) that lets the ``closed`` event
+arrive first.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -68,7 +68,6 @@ DIRECT_PUSH_GRACE = timedelta(seconds=120)
 """How long a push to a default branch waits before it is judged as a direct push (a pull
 request's merge push is normally followed at once by its ``closed`` event)."""
 DIRECT_PUSH_JOB = "github.direct_push"
-PR_REFERENCE = re.compile(r"(?:Merge pull request #|\(#)(\d+)")
 ACTOR = "tessera-github"
 
 
@@ -372,7 +371,7 @@ def judge_direct_push(
     """The ``github.direct_push`` job: unless the push is a pull request's merge, open (or
     publish at once) a proposal per changed contract."""
     repo, commit = str(push["repo"]), str(push["commit"])
-    if _merge_of_pull_request(session, gh, repo, commit, str(push.get("message", ""))):
+    if _merge_of_pull_request(session, gh, repo, commit):
         return []
     opened = []
     for contract_id in push.get("contracts", []):
@@ -386,7 +385,7 @@ def judge_direct_push(
 
 
 def _merge_of_pull_request(
-    session: Session, gh: Installation, repo: str, commit: str, message: str
+    session: Session, gh: Installation, repo: str, commit: str
 ) -> bool:
     published = session.scalars(
         select(Publication.id).where(Publication.merge_commit == commit).limit(1)
@@ -398,11 +397,8 @@ def _merge_of_pull_request(
     ).first()
     if merged is not None:
         return True
-    for number in {int(n) for n in PR_REFERENCE.findall(message)}:
-        pr = gh.pull_request(repo, number)
-        if pr.merged and pr.merge_commit_sha == commit:
-            return True
-    return False
+    # GitHub's own record of which merged pull request brought the commit (never its message)
+    return any(pr.merged for pr in gh.pull_requests_of_commit(repo, commit))
 
 
 def _open_direct(
