@@ -143,3 +143,54 @@ def test_an_expired_lease_is_claimed_again(sessions: sessionmaker[Session]) -> N
     row = _job(sessions, job_id)
     assert row.state == "dead" and row.locked_by is None
     assert row.last_error is not None and "lease expired" in row.last_error
+
+
+def test_jobs_of_one_serial_never_run_together(sessions: sessionmaker[Session]) -> None:
+    now = utcnow()
+    with transaction(sessions) as session:
+        first = enqueue(session, "a", {"n": 1}, serial="acme/api#7", run_at=now).id
+        second = enqueue(session, "a", {"n": 2}, serial="acme/api#7", run_at=now).id
+        other = enqueue(session, "a", {"n": 3}, serial="acme/api#8", run_at=now).id
+        free = enqueue(session, "a", {"n": 4}, run_at=now).id
+    with transaction(sessions) as session:
+        job = claim(session, "w1")
+        assert job is not None and job.id == first
+    claimed = []
+    for _ in range(3):  # the second job of #7 waits; the others run
+        with transaction(sessions) as session:
+            found = claim(session, "w2")
+            claimed.append(found.id if found is not None else None)
+    assert claimed == [other, free, None]
+    with transaction(sessions) as session:
+        complete(session, job)
+    with transaction(sessions) as session:
+        after = claim(session, "w2")
+        assert after is not None and after.id == second
+
+
+def test_a_serial_whose_job_lost_its_lease_is_taken_over(sessions: sessionmaker[Session]) -> None:
+    now = utcnow()
+    with transaction(sessions) as session:
+        stuck = enqueue(session, "a", {}, serial="acme/api#7", run_at=now).id
+        enqueue(session, "a", {}, serial="acme/api#7", run_at=now)
+    with transaction(sessions) as session:
+        assert claim(session, "dies", lease=timedelta(seconds=1)) is not None
+    with transaction(sessions) as session:  # the lease ran out: the same job, not its sibling
+        again = claim(session, "w2", now=now + timedelta(minutes=1))
+        assert again is not None and again.id == stuck and again.locked_by == "w2"
+
+
+def test_the_database_refuses_two_running_jobs_of_one_serial(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The backstop for two workers claiming at the same instant: a unique index on the
+    running jobs' serial (claim retries when it trips)."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    with transaction(sessions) as session:
+        ids = [enqueue(session, "a", {}, serial="acme/api#7").id for _ in range(2)]
+    with pytest.raises(IntegrityError), transaction(sessions) as session:
+        session.execute(update(Job).where(Job.id.in_(ids)).values(state="running"))
+    with transaction(sessions) as session:  # any number of finished ones is fine
+        session.execute(update(Job).where(Job.id.in_(ids)).values(state="done"))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tessera_app.audit import record
@@ -19,9 +21,11 @@ from tessera_app.db.audit_models import AuditEvent
 from tessera_app.db.base import transaction, utcnow
 from tessera_app.db.queue_models import Job
 from tessera_app.db.registry_models import Team
-from tessera_app.queue import enqueue
+from tessera_app.queue import DEAD_HOOKS, PermanentError, enqueue
 from tessera_app.settings import Settings
 from tessera_app.worker import PERIODIC, Worker
+
+from .conftest import ADMIN_URL
 
 TEMPLATE = Path(__file__).parents[2] / "registry-template"
 SETTINGS = Settings(worker_poll_seconds=0.01)
@@ -141,3 +145,141 @@ def test_a_failed_resync_is_recorded(sessions: sessionmaker[Session], path: str)
     assert worker.run_once()
     (job,) = _jobs(sessions)
     assert job.state == "queued" and job.last_error and path in job.last_error
+
+
+class Outage:
+    """The database goes away and comes back, for real on PostgreSQL (connections refused and
+    every session cut off) and through the driver on SQLite (every statement fails)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.away = threading.Event()
+        self.postgres = engine.dialect.name == "postgresql"
+        self.name = engine.url.database
+        if not self.postgres:
+            event.listen(engine, "before_cursor_execute", self._refuse)
+
+    def _refuse(self, *_: object) -> None:
+        if self.away.is_set():
+            raise OperationalError("SELECT", {}, Exception("disk I/O error: the database is away"))
+
+    def _admin(self, statement: str) -> None:
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(statement))
+        finally:
+            admin.dispose()
+
+    def begin(self) -> None:
+        self.away.set()
+        if self.postgres:
+            self._admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+            self._admin(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{self.name}' AND pid <> pg_backend_pid()"
+            )
+
+    def end(self) -> None:
+        if self.postgres:
+            self._admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+        self.away.clear()
+
+    def close(self) -> None:
+        if self.away.is_set():
+            self.end()
+        if not self.postgres:
+            event.remove(self.engine, "before_cursor_execute", self._refuse)
+
+
+def test_a_job_cut_short_by_the_database_goes_back_at_once(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """The database goes away while a job completes: the worker keeps the job, and when the
+    database answers again gives it back at once (its attempt not counted), instead of leaving
+    it to its 5-minute lease."""
+    outage = Outage(engine)
+    runs: list[int] = []
+
+    def job(session: Session, payload: dict[str, Any]) -> None:
+        runs.append(1)
+        record(session, action="test.job", actor="t", subject="s", details={"run": len(runs)})
+        if len(runs) == 1:
+            outage.begin()  # the completion after the handler fails
+
+    worker = Worker(sessions, SETTINGS, handlers={"job": job}, periodic=False)
+    try:
+        with transaction(sessions) as session:
+            enqueue(session, "job", {})
+        assert worker.run_once()
+        assert len(worker.orphans) == 1
+        with pytest.raises(SQLAlchemyError):
+            worker.give_back_orphans()  # still away: kept for later
+        assert len(worker.orphans) == 1
+        outage.end()
+        worker.give_back_orphans()
+        assert worker.orphans == []
+        assert worker.run_once()  # due now: not after the lease
+    finally:
+        outage.close()
+    (done,) = _jobs(sessions)
+    assert (done.state, done.attempts) == ("done", 1)
+    assert len(runs) == 2
+    assert _audit_count(sessions) == 1  # the first run's write did not commit
+
+
+def test_the_worker_loop_rides_out_an_outage(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """The running loop: an outage mid-job, then the database back; the job is done soon
+    after, well before its lease would have run out."""
+    outage = Outage(engine)
+    runs: list[int] = []
+
+    def job(session: Session, payload: dict[str, Any]) -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            outage.begin()
+            threading.Timer(1.0, outage.end).start()
+
+    worker = Worker(sessions, SETTINGS, handlers={"job": job}, periodic=False)
+    thread = threading.Thread(target=worker.run)
+    try:
+        with transaction(sessions) as session:
+            enqueue(session, "job", {})
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(runs) < 2 or _states(sessions) != ["done"]:
+            assert time.monotonic() < deadline, f"still {_states(sessions)} after the outage"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(30)
+        outage.close()
+    assert not thread.is_alive()
+
+
+def _states(sessions: sessionmaker[Session]) -> list[str]:
+    try:
+        return [job.state for job in _jobs(sessions)]
+    except SQLAlchemyError:
+        return ["unreachable"]
+
+
+def test_a_permanent_failure_is_not_retried(sessions: sessionmaker[Session]) -> None:
+    def hopeless(session: Session, payload: dict[str, Any]) -> None:
+        raise PermanentError("GitHub 404: Not Found (GET /repos/acme/gone/pulls/1)")
+
+    died: list[int] = []
+    worker = Worker(sessions, SETTINGS, handlers={"hopeless": hopeless}, periodic=False)
+    with transaction(sessions) as session:
+        enqueue(session, "hopeless", {}, max_attempts=5)
+    DEAD_HOOKS["hopeless"] = lambda session, job: died.append(job.id)
+    try:
+        assert worker.run_once()
+    finally:
+        DEAD_HOOKS.pop("hopeless")
+    (job,) = _jobs(sessions)
+    assert (job.state, job.attempts) == ("dead", 1)
+    assert job.last_error and job.last_error.startswith("permanent failure, not retried")
+    assert died == [job.id]

@@ -5,8 +5,6 @@ events, and the 401/400 answers."""
 from __future__ import annotations
 
 import json
-import statistics
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -242,19 +240,35 @@ def test_delivery_and_job_commit_together(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the queue is down")
 
-    monkeypatch.setattr(ingress, "enqueue", broken)
+    monkeypatch.setattr(ingress, "serial_of", broken)  # the job's insert fails
     body = (FIXTURES / "push/push.json").read_bytes()
     with pytest.raises(RuntimeError):
         client.post("/webhooks/github", content=body, headers=_headers("push", body))
     assert _count(sessions, Delivery) == 0  # rolled back: GitHub sees a failure and can redeliver
 
 
-def test_answers_within_milliseconds(client: TestClient) -> None:
-    body = (FIXTURES / "pull_request/synchronize.payload.json").read_bytes()
-    timings = []
-    for _ in range(20):
-        headers = _headers("pull_request", body)
-        started = time.perf_counter()
-        assert client.post("/webhooks/github", content=body, headers=headers).status_code == 202
-        timings.append(time.perf_counter() - started)
-    assert statistics.median(timings) < 0.1  # typically a few ms; GitHub allows 10 s
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
+        "sqlite:////nonexistent-directory/tessera.db",
+    ],
+)
+def test_the_database_away_is_a_503_never_a_500(unreachable: str) -> None:
+    """A webhook (and any API call) while the database cannot be reached is answered 503 with
+    Retry-After: GitHub shows the delivery failed, and reconciliation redelivers it."""
+    settings = Settings(database_url=unreachable, webhook_secrets=NEW_SECRET)
+    app = create_app(settings)
+    body = (FIXTURES / "pull_request/opened.payload.json").read_bytes()
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.post(
+                "/webhooks/github", content=body, headers=_headers("pull_request", body)
+            )
+            assert response.status_code == 503, response.text
+            assert int(response.headers["retry-after"]) > 0
+            assert "database" in response.json()["detail"]
+            assert client.get("/readyz").status_code == 503
+            assert client.get("/api/v1/jobs/status").status_code == 503  # reads: open in dev
+    finally:
+        app.state.engine.dispose()

@@ -1,10 +1,18 @@
 """Publishing beyond the journey: a pull request closed unmerged is withdrawn; a direct push of
 a breaking change opens a proposal (no pull request) and publishes only once acknowledged;
-a pull request's merge push is not taken for a direct push."""
+a pull request's merge push is not taken for a direct push; a merged pull request whose merge
+commit GitHub's answer lacks is retried, never withdrawn."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+
+import httpx
+
+from tessera_app.github import handlers
+from tessera_app.github.gateway import GitHubApp
 
 from .test_journey import (
     BREAKING,
@@ -107,3 +115,46 @@ def test_a_merge_is_recognised_by_github_not_by_its_message(journey: Journey) ->
     asked = [r.path for r in journey.fake.requests if r.path.endswith(f"/commits/{merge}/pulls")]
     assert asked, "the App should ask GitHub which pull request brought the commit"
     assert all(job.state == "done" for job in journey.jobs())
+
+
+class DroppingProxy(httpx.BaseTransport):
+    """A proxy between the App and GitHub that drops one field from pull request answers."""
+
+    def __init__(self, inner: httpx.BaseTransport, field: str) -> None:
+        self.inner, self.field = inner, field
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method != "GET" or not re.search(r"/pulls/\d+$", request.url.path):
+            return response
+        data = json.loads(response.read())
+        data.pop(self.field, None)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, json=data, request=request)
+
+
+def test_a_merge_without_its_merge_commit_is_retried_not_withdrawn(journey: Journey) -> None:
+    number = journey.open_breaking_pr()
+    journey.send("pull_request", journey.pull_request(number))
+    journey.work()
+    for user in (CHECKOUT, DATA):
+        journey.send("issue_comment", journey.comment(number, user, "/tessera ack"))
+    journey.work()
+    merge = journey.fake.merge_pull_request(PRODUCER, number)
+    proxied = GitHubApp(
+        journey.app.settings,
+        transport=DroppingProxy(journey.app._transport.inner, "merge_commit_sha"),
+    )
+    handlers.configure(lambda _settings: proxied, journey.settings)
+    journey.send("pull_request", journey.pull_request(number, "closed"))
+    journey.work()
+    job = next(j for j in journey.jobs() if j.state != "done")
+    assert job.state == "queued" and "merge_commit_sha" in (job.last_error or "")
+    (proposal,) = journey.proposals()
+    assert proposal.state == "approved"  # not withdrawn, not published at a guessed commit
+
+    handlers.configure(lambda _settings: journey.app, journey.settings)  # the proxy is fixed
+    journey.make_due()
+    journey.work()
+    (proposal,) = journey.proposals()
+    assert (proposal.state, proposal.merge_commit) == ("published", merge)

@@ -20,23 +20,25 @@ after a 202 the job queue's retries are what heals a failure.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import JSON, Table, Text, bindparam, cast, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from ..db.base import transaction, utcnow
 from ..db.github_models import Delivery
-from ..queue import enqueue
+from ..db.queue_models import Job
 from ..settings import Settings
 from .payloads import READERS
 
@@ -74,10 +76,16 @@ def verify(secrets: Sequence[str], body: bytes, signature: str | None) -> bool:
 
 
 def store(
-    session: Session, delivery_id: str, event: str, payload: dict[str, Any], max_attempts: int
+    session: Session,
+    delivery_id: str,
+    event: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+    raw: str | None = None,
 ) -> Accepted:
     """Insert the delivery and enqueue its job (in the caller's transaction); an id already
-    stored is a duplicate and changes nothing."""
+    stored is a duplicate and changes nothing. ``raw``: the body as received (``payload``
+    parsed), stored as it came."""
     handled = event in HANDLED_EVENTS
     action = payload.get("action")
     installation = payload.get("installation")
@@ -88,28 +96,56 @@ def store(
         "action": action[:MAX_EVENT] if isinstance(action, str) else None,
         "installation_id": installation_id if type(installation_id) is int else None,
         "received_at": utcnow(),
-        "payload": payload,
+        "payload": raw if raw is not None else json.dumps(payload),
         "status": "queued" if handled else "ignored",
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(Delivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Delivery.id)
-    ).first()
-    if inserted is None:
+    statements = _statements(session.get_bind().dialect.name)
+    connection = session.connection()
+    if connection.execute(statements.delivery, values).first() is None:
         return Accepted(delivery_id, "duplicate")
     if handled:
-        enqueue(
-            session,
-            f"github.{event}",
-            {"delivery": delivery_id},
-            key=f"delivery:{delivery_id}",
-            max_attempts=max_attempts,
-            serial=serial_of(payload),
+        connection.execute(
+            statements.job,
+            {
+                "kind": f"github.{event}",
+                "payload": {"delivery": delivery_id},
+                "key": f"delivery:{delivery_id}",
+                "serial": serial_of(payload),
+                "state": "queued",
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "run_at": values["received_at"],
+                "created_at": values["received_at"],
+                "updated_at": values["received_at"],
+            },
         )
     return Accepted(delivery_id, str(values["status"]))
+
+
+DELIVERIES = typing.cast(Table, Delivery.__table__)
+JOBS = typing.cast(Table, Job.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    delivery: Any  # INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id
+    job: Any  # INSERT ... ON CONFLICT (key) DO NOTHING
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    """The two inserts of a delivery, built once per dialect (parameters bound per call, so
+    SQLAlchemy compiles each once: a webhook costs two statements and a commit)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    text = bindparam("payload", type_=Text)  # the JSON text as received: not encoded again
+    payload = cast(text, JSON) if dialect == "postgresql" else text
+    return _Statements(
+        delivery=insert(DELIVERIES)
+        .values(payload=payload)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(DELIVERIES.c.id),
+        job=insert(JOBS).on_conflict_do_nothing(index_elements=["key"]),
+    )
 
 
 def serial_of(payload: dict[str, Any]) -> str | None:
@@ -193,7 +229,13 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise HTTPException(400, "the body is not a JSON object")
     sessions: sessionmaker[Session] = request.app.state.sessions
     accepted = await run_in_threadpool(  # the database away: 503 (web.py's error handler)
-        _store_in_transaction, sessions, delivery_id, event, payload, settings.job_max_attempts
+        _store_in_transaction,
+        sessions,
+        delivery_id,
+        event,
+        payload,
+        settings.job_max_attempts,
+        body.decode(),
     )
     return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)
 
@@ -204,6 +246,7 @@ def _store_in_transaction(
     event: str,
     payload: dict[str, Any],
     max_attempts: int,
+    raw: str,
 ) -> Accepted:
     with transaction(sessions) as session:
-        return store(session, delivery_id, event, payload, max_attempts)
+        return store(session, delivery_id, event, payload, max_attempts, raw)

@@ -384,9 +384,7 @@ def judge_direct_push(
     return opened
 
 
-def _merge_of_pull_request(
-    session: Session, gh: Installation, repo: str, commit: str
-) -> bool:
+def _merge_of_pull_request(session: Session, gh: Installation, repo: str, commit: str) -> bool:
     published = session.scalars(
         select(Publication.id).where(Publication.merge_commit == commit).limit(1)
     ).first()
