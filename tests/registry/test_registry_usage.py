@@ -263,10 +263,18 @@ def test_the_active_version_follows_precedence_and_the_prerelease_policy(tmp_pat
         "allowed: true                # 2.0.0-rc.1 may be published", "allowed: false"
     )
     settings.write_text(policy, encoding="utf-8")
+    result = validate(root)
+    assert result.problems == []  # it names something real: a note, not an error
+    assert _lines(root, list(result.notes)) == [
+        "consumers/orders-reporting.yaml:17:28: 'Cart.discount' is not yet a field of "
+        "storefront-graph 1.3.0 (its active version; 2.0.0-rc.1 has it): until the declaration "
+        "names what the team reads in that version, changes to it ask this team nothing"
+    ]
+    text = consumer.read_text(encoding="utf-8").replace("Cart.discount]", "Cart.discont]")
+    consumer.write_text(text, encoding="utf-8")
     assert _lines(root, list(validate(root).problems)) == [
-        "consumers/orders-reporting.yaml:17:28: 'Cart.discount' is not a field of "
-        "storefront-graph 1.3.0 (its active version; 2.0.0-rc.1 has it): did you mean "
-        "'Cart.items'?"
+        "consumers/orders-reporting.yaml:17:28: 'Cart.discont' is not a field of "
+        "storefront-graph 1.3.0 (its active version): did you mean 'Cart.items'?"
     ]
 
 
@@ -283,10 +291,13 @@ def _without_total(root: Path) -> str:
 def test_an_entry_a_newer_version_removed_says_which_version_had_it(tmp_path: Path) -> None:
     root = _published(tmp_path)
     publish(root, "orders-api", "2.2.0", "openapi", {"api/openapi.yaml": _without_total(root)})
-    assert _lines(root, list(validate(root).problems)) == [
-        "consumers/checkout-web.yaml:16:11: 'Order.total' is not a field of orders-api 2.2.0 "
-        "(its active version; 2.1.0 has it)"
-    ]  # a rename is not a typo: nothing close enough to suggest
+    result = validate(root)
+    assert result.problems == []  # out of date, not a mistake: it does not block the registry
+    assert _lines(root, list(result.notes)) == [
+        "consumers/checkout-web.yaml:16:11: 'Order.total' is no longer a field of orders-api "
+        "2.2.0 (its active version; 2.1.0 has it): until the declaration names what the team "
+        "reads in that version, changes to it ask this team nothing"
+    ]
 
 
 def test_a_range_that_leaves_the_active_version_out_is_read_against_its_newest(
@@ -306,9 +317,12 @@ def test_a_range_that_leaves_the_active_version_out_is_read_against_its_newest(
     ]
     wide = consumer.read_text(encoding="utf-8").replace('"^2.0"', '">=2.0.0"')
     consumer.write_text(wide.replace("Order.ids", "Order.id"), encoding="utf-8")
-    assert _lines(root, list(validate(root).problems)) == [
-        "consumers/checkout-web.yaml:16:11: 'Order.total' is not a field of orders-api 3.0.0 "
-        "(its active version; 2.1.0 has it)"
+    result = validate(root)
+    assert result.problems == []
+    assert _lines(root, list(result.notes)) == [
+        "consumers/checkout-web.yaml:16:11: 'Order.total' is no longer a field of orders-api "
+        "3.0.0 (its active version; 2.1.0 has it): until the declaration names what the team "
+        "reads in that version, changes to it ask this team nothing"
     ]
 
 

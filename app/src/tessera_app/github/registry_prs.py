@@ -91,13 +91,19 @@ def validate_pull_request(
     with tempfile.TemporaryDirectory(prefix="tessera-registry-") as tmp:
         root = write_tree(Path(tmp), files)
         result = validate(root, RootedSource(root))
-    problems = list(result.problems)
+    problems, notes = list(result.problems), list(result.notes)
     output = render.registry_validation(
         render.RegistryValidationView(
             problems=[render.Problem(p.file, p.line, p.message) for p in problems],
             checked=dict(result.counts),
+            notes=[render.Problem(p.file, p.line, p.message) for p in notes],
         )
     )
+    annotations = [_annotation(p, "failure") for p in problems[:MAX_ANNOTATIONS]]
+    if notes:  # all in the summary; on the lines only in the files the pull request changes
+        changed = set(gh.pull_request_files(repo, number))
+        touched = [p for p in notes if p.file in changed]
+        annotations += [_annotation(p, "warning") for p in touched[: MAX_ANNOTATIONS // 2]]
     checks.upsert(
         session,
         gh,
@@ -106,19 +112,19 @@ def validate_pull_request(
         CHECK_NAME,
         "success" if result.valid else "failure",
         output,
-        [_annotation(p) for p in problems[:MAX_ANNOTATIONS]],
+        annotations,
     )
     return problems
 
 
-def _annotation(problem: Problem) -> Annotation:
+def _annotation(problem: Problem, level: str) -> Annotation:
     return Annotation(
         path=problem.file,
         start_line=problem.line,
         end_line=problem.line,
-        level="failure",
+        level=level,
         message=problem.message,
-        title="registry declaration",
+        title="registry declaration" if level == "failure" else "registry declaration: a note",
     )
 
 

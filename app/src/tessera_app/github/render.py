@@ -178,6 +178,7 @@ class Problem:
 class RegistryValidationView:
     problems: Sequence[Problem]
     checked: Mapping[str, int] = field(default_factory=dict)  # "contracts" -> 12, ...
+    notes: Sequence[Problem] = ()  # worth knowing, not problems (an out-of-date declaration)
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -232,7 +233,8 @@ def registry_validation(view: RegistryValidationView) -> CheckRunOutput:
         if not count
         else f"{count} problem{'s' if count != 1 else ''} in the registry declarations"
     )
-    summary = _fit("registry_validation.md.j2", {"v": view}, count, CHECK_LIMIT)
+    items = max(count, len(view.notes))  # ``limit`` bounds the problems and the notes shown
+    summary = _fit("registry_validation.md.j2", {"v": view}, items, CHECK_LIMIT)
     return CheckRunOutput(title=title, summary=summary, text="")
 
 

@@ -15,6 +15,11 @@ the one it still reads: what the active version dropped is not a mistake in its 
 - Each version is loaded once, and only when some consumer declares ``uses`` of a kind that
   fits its format (kinds that do not fit are ``crosscheck``'s); each distinct entry is judged
   once per version.
+- An entry that another published version has but the one it is read against does not (the
+  team acknowledged a break and its declaration is out of date, or it names a pre-release's
+  addition) is a note that says so, not an error: it names something real, and one team's
+  out-of-date file must not fail every other team's registry pull request. A name no published
+  version has is a mistake: an error.
 - A contract with no published version has nothing to check against: a note, not an error.
 - A contract whose version files have problems is not checked (those problems are reported).
 - An active version whose spec does not load, or that was published in another format than
@@ -60,6 +65,7 @@ class UsageReport:
     pointed: list[Pointed] = field(default_factory=list)  # unknown entries, where declared
     problems: list[Problem] = field(default_factory=list)  # specs that do not load
     notes: list[Problem] = field(default_factory=list)  # nothing published to check against
+    outdated: list[Pointed] = field(default_factory=list)  # named what an older version had
     checked: int = 0  # entries checked against a published version
 
 
@@ -157,17 +163,20 @@ def _entries(contract: Contract, dependency: Dependency) -> list[tuple[str, int,
 
 
 def _check(plan: _Plan, elements: Elements, report: UsageReport) -> None:
-    verdicts: dict[tuple[str, str], str | None] = {}  # (kind, entry) -> the problem, if any
+    # (kind, entry) -> the problem, if any, and whether an older version has the element
+    verdicts: dict[tuple[str, str], tuple[str, bool] | None] = {}
     for use in plan.uses:
         file = use.consumer.location.file if use.consumer.location else "?"
         for kind, number, entry in use.entries:
             report.checked += 1
             if (kind, entry) not in verdicts:
                 verdicts[kind, entry] = _verdict(plan, elements, kind, entry)
-            message = verdicts[kind, entry]
-            if message is not None:
+            verdict = verdicts[kind, entry]
+            if verdict is not None:
+                message, outdated = verdict
                 where = ("consumes", use.index, "uses", kind, number)
-                report.pointed.append(Pointed(file, where, message))
+                found = report.outdated if outdated else report.pointed
+                found.append(Pointed(file, where, message))
 
 
 def _judged_against(
@@ -184,20 +193,29 @@ def _judged_against(
     return max(inside, key=lambda v: parse_version(v.version)) if inside else current
 
 
-def _verdict(plan: _Plan, elements: Elements, kind: str, entry: str) -> str | None:
+def _verdict(plan: _Plan, elements: Elements, kind: str, entry: str) -> tuple[str, bool] | None:
+    """What is wrong with ``entry`` (None: nothing), and whether an older published version
+    has it (an out-of-date declaration rather than a mistake)."""
     if elements.knows(kind, entry):
         return None
     which = "its active version" if plan.active else "the newest in its declared range"
     had = plan.history.holding(kind, entry, besides=plan.version)
-    since = f"; {had} has it" if had else ""
+    if had is not None:
+        newer = parse_version(had) > parse_version(plan.version.version)
+        return (
+            f"{entry!r} is {'not yet' if newer else 'no longer'} {WORDS[kind]} of "
+            f"{plan.contract.id} {plan.version.version} ({which}; {had} has it): until the "
+            "declaration names what the team reads in that version, changes to it ask this "
+            "team nothing",
+            True,
+        )
     message = (
-        f"{entry!r} is not {WORDS[kind]} of {plan.contract.id} {plan.version.version} "
-        f"({which}{since})"
+        f"{entry!r} is not {WORDS[kind]} of {plan.contract.id} {plan.version.version} ({which})"
     )
     suggestion = elements.suggest(kind, entry)
     if suggestion is not None and suggestion != entry:
         message += f": did you mean {suggestion!r}?"
-    return message
+    return message, False
 
 
 class _History:

@@ -82,7 +82,7 @@ def validate(
         report = check_usages(loaded, published, broken, source)
         pointed += report.pointed
         problems.extend(report.problems)
-        notes = sorted(report.notes)
+        notes = sorted([*report.notes, *_positioned(report.outdated, loaded, source)])
         counts["uses"] = report.checked
     problems.extend(_positioned(pointed, loaded, source))
     problems.sort()
