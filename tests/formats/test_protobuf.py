@@ -126,3 +126,18 @@ def test_against_a_git_ref_compiles_the_committed_module(
     assert finding["position"] == "input"
     assert finding["location"]["file"].endswith("proto/shop/v1/common.proto")
     assert finding["location"]["line"] == 5
+
+
+@pytest.mark.parametrize(
+    "name", ["--dependency_out=evil.proto", "sub/--descriptor_set_out=x.proto", "@args.proto"]
+)
+def test_a_file_name_protoc_would_read_as_an_option_is_refused(tmp_path: Path, name: str) -> None:
+    """A stranger's pull request may name a file ``--dependency_out=...``: protoc must never
+    see it as an option (it would write files where the name says)."""
+    good = _module(tmp_path / "good", {"a.proto": HEADER + SERVICE})
+    bad = _module(tmp_path / "bad", {"a.proto": HEADER + SERVICE, name: HEADER})
+    with pytest.raises(InputError) as raised:
+        diff(good, bad, DiffOptions(format="protobuf"))
+    assert "protoc could take for an option" in str(raised.value)
+    assert name.rsplit("/", 1)[-1] in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good"]  # nothing written

@@ -124,3 +124,22 @@ def test_a_multi_file_version_is_a_directory_source() -> None:
     assert source.display("proto/a/v1/a.proto") == "orders-api@1.0.0:proto/a/v1/a.proto"
     with pytest.raises(FileNotFoundError):
         source.read("nope.proto")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../outside.proto", "/etc/passwd", "x/--dependency_out=/tmp/evil.proto", "./a.proto"],
+)
+def test_a_version_file_name_that_leaves_its_place_is_refused(tmp_path: Path, name: str) -> None:
+    """The names in a version file become files written for protoc and the engine: a path
+    outside, or one protoc would take for an option, is a problem at the version file."""
+    import json
+
+    data = json.loads(PUBLISHED.read_text())
+    data["files"] = {name: "x"}
+    target = tmp_path / "contracts/orders-api/versions/2.1.0.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(data))
+    with pytest.raises(InputError) as raised:
+        read_version(target)
+    assert "2.1.0.json" in str(raised.value) and "files" in str(raised.value)

@@ -112,6 +112,13 @@ def start(source: Source, path: str) -> Compilation:
             raise LoadError("no .proto files in this directory", file=display_root)
         root = path
         relative = [os.path.relpath(p, path).replace(os.sep, "/") for p in listed]
+    for name in relative:
+        if not plain_name(name):
+            raise LoadError(
+                "a .proto file name protoc could take for an option or a path outside the "
+                "module (a part that is empty, '.', '..' or starts with '-' or '@'): refused",
+                file=source.display(os.path.join(root, name)),
+            )
     compilation = Compilation(root, relative, display_root, source)
     workdir = tempfile.mkdtemp(prefix="tessera-proto-")
     compilation._workdir = workdir
@@ -128,6 +135,13 @@ def start(source: Source, path: str) -> Compilation:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return compilation
+
+
+def plain_name(name: str) -> bool:
+    """Whether a module file name (relative, '/' between parts) can be handed to protoc as it
+    is: protoc reads an argument that starts with '-' or '@' as an option or an argument file,
+    and a '.'/'..' part would reach outside the module."""
+    return all(part not in ("", ".", "..") and part[0] not in "-@" for part in name.split("/"))
 
 
 def _abandon(process: subprocess.Popen[bytes], workdir: str) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..documents.loader import read_text
-from ..formats.protobuf_compile import SUFFIXES, well_known_types
+from ..formats.protobuf_compile import SUFFIXES, plain_name, well_known_types
 from .model import PublishedVersion
 from .versions import VersionSource
 
@@ -135,6 +135,9 @@ class ProtocBatch:
         else:
             root = path
             relative = [os.path.relpath(p, path).replace(os.sep, "/") for p in listed]
+        if not all(plain_name(name) for name in relative):  # the usual path says why
+            self._jobs.append(None)
+            return None
         include = os.path.join(self._workdir, str(number))
         files = {name: read_text(source, os.path.join(root, name))[1] for name in relative}
         out = os.path.join(self._workdir, f"{number}.pb")
