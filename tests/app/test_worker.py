@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -283,3 +283,81 @@ def test_a_permanent_failure_is_not_retried(sessions: sessionmaker[Session]) -> 
     assert (job.state, job.attempts) == ("dead", 1)
     assert job.last_error and job.last_error.startswith("permanent failure, not retried")
     assert died == [job.id]
+
+
+def test_after_a_github_call_a_job_reads_what_others_decided_meanwhile(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A job commits before each GitHub call; while GitHub answers, another job may publish
+    the proposal. What the job decides next must be decided on the proposal as it is now, not
+    as the job had loaded it: a publication is never overwritten."""
+    from tessera_app import workflow
+    from tessera_app.db.workflow_models import Proposal
+    from tessera_app.io_boundary import before_io
+
+    from .test_workflow import opened
+
+    with transaction(sessions) as session:
+        proposal_id = opened(session).id
+    outcome: list[str] = []
+
+    def comment(session: Session, payload: dict[str, Any]) -> None:
+        proposal = workflow.get(session, proposal_id)
+        assert proposal.state == "open"
+        before_io()  # a GitHub call (the membership check): the job's transaction ends here
+        with transaction(sessions) as other:  # meanwhile the merge job publishes it
+            other.get_one(Proposal, proposal_id).state = "published"
+        try:
+            workflow.acknowledge(session, proposal_id, "web", "carol", "approved")
+        except workflow.InvalidTransition as err:
+            outcome.append(str(err))
+
+    worker = Worker(sessions, SETTINGS, handlers={"comment": comment}, periodic=False)
+    with transaction(sessions) as session:
+        enqueue(session, "comment", {})
+    assert worker.run_once()
+    assert outcome and "published" in outcome[0]
+    with transaction(sessions) as session:
+        assert session.get_one(Proposal, proposal_id).state == "published"
+
+
+def test_a_job_whose_lease_was_taken_over_commits_nothing_more(
+    sessions: sessionmaker[Session],
+) -> None:
+    from tessera_app.io_boundary import before_io
+
+    def slow(session: Session, payload: dict[str, Any]) -> None:
+        with transaction(sessions) as other:  # its lease ran out; another worker took it
+            other.execute(update(Job).values(locked_by="another worker"))
+        record(session, action="test.before", actor="t", subject="s", details={})
+        before_io()  # the next GitHub call finds the job is not its own any more
+
+    worker = Worker(sessions, SETTINGS, handlers={"slow": slow}, periodic=False)
+    with transaction(sessions) as session:
+        enqueue(session, "slow", {})
+    assert worker.run_once()
+    assert _audit_count(sessions) == 0  # its write before the call was not committed
+    (job,) = _jobs(sessions)
+    assert (job.state, job.locked_by) == ("running", "another worker")
+
+
+def test_a_statement_the_database_refuses_is_an_attempt_not_an_outage(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """Only a database that cannot be reached sends a job back uncounted: a statement it
+    refuses (a timeout on PostgreSQL, a missing table on SQLite) is a failed attempt."""
+
+    def refused(session: Session, payload: dict[str, Any]) -> None:
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SET LOCAL statement_timeout = 10"))
+            session.execute(text("SELECT pg_sleep(1)"))
+        else:
+            session.execute(text("SELECT * FROM no_such_table"))
+
+    worker = Worker(sessions, SETTINGS, handlers={"refused": refused}, periodic=False)
+    with transaction(sessions) as session:
+        enqueue(session, "refused", {}, max_attempts=3)
+    assert worker.run_once()
+    assert worker.orphans == []
+    (job,) = _jobs(sessions)
+    assert (job.state, job.attempts) == ("queued", 1)

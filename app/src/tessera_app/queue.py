@@ -256,6 +256,21 @@ def fail(
     return "queued"
 
 
+def renew(session: Session, job: Job, lease: timedelta, *, now: datetime | None = None) -> None:
+    """Extend the lease of a job this worker runs (in the caller's transaction), or
+    ``LeaseLost`` when it is no longer this worker's."""
+    until = (now or utcnow()) + lease
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.state == "running", Job.locked_by == job.locked_by)
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"job {job.id} is no longer held by {job.locked_by}")
+    job.locked_until = until
+
+
 def release(session: Session, job: Job, *, now: datetime | None = None) -> None:
     """Give a claimed job back to the queue, due now, without counting the attempt (the work
     was cut short by the database, not by the job); ``LeaseLost`` if it is no longer ours."""

@@ -58,11 +58,13 @@ from .queue import (
     fail,
     handler,
     release,
+    renew,
 )
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 SCHEDULE_CHECK = timedelta(seconds=30)
+MAX_GIVE_BACKS = 5  # a job cut short by the database more often than this fails an attempt
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,16 @@ def _describe(err: BaseException) -> str:
     return f"{summary}\n\n{trace[-2000:]}"
 
 
-def _commit_so_far(session: Session) -> None:
-    """Before a GitHub request: commit the job's writes so far (not inside a savepoint)."""
-    if session.in_transaction() and not session.in_nested_transaction():
-        session.commit()
+def _commit_so_far(session: Session, job: Job, lease: timedelta) -> None:
+    """Before a GitHub request: renew the job's lease and commit its writes so far, together
+    (``LeaseLost`` instead when another worker has taken the job over: nothing is committed);
+    then forget what the session had loaded, so what the job reads next is read again (another
+    job may have changed it while GitHub answered)."""
+    if not session.in_transaction() or session.in_nested_transaction():
+        return
+    renew(session, job, lease)
+    session.commit()
+    session.expire_all()
 
 
 def _rollback(session: Session) -> None:
@@ -149,6 +157,8 @@ class Worker:
         self.stopping = threading.Event()
         self._next_schedule: datetime | None = None
         self.orphans: list[Job] = []  # claimed jobs cut short by the database, to give back
+        self.given_back: dict[int, int] = {}  # job id -> times given back (bounded)
+        self.failing: list[tuple[Job, BaseException]] = []  # failures to record when it can
 
     def stop(self, *_: object) -> None:
         """Stop after the current job (safe to call from a signal handler)."""
@@ -192,13 +202,18 @@ class Worker:
         function = self.handlers[job.kind]
         session = self.sessions()
         try:
-            with releasing(lambda: _commit_so_far(session)):
+            with releasing(lambda: _commit_so_far(session, job, self.lease)):
                 function(session, dict(job.payload))
             complete(session, job)
             session.commit()
         except LeaseLost as err:
             _rollback(session)
-            log.warning("job %s (%s): %s; its open work was rolled back", job.id, job.kind, err)
+            log.warning(
+                "job %s (%s): %s; its work since its last GitHub call was rolled back",
+                job.id,
+                job.kind,
+                err,
+            )
             return
         except Exception as err:  # a handler's failure is recorded, never fatal to the loop
             _rollback(session)
@@ -237,6 +252,11 @@ class Worker:
         )
 
     def _orphan(self, job: Job, err: BaseException) -> None:
+        self.given_back[job.id] = self.given_back.get(job.id, 0) + 1
+        if self.given_back[job.id] > MAX_GIVE_BACKS:  # not an outage: this job's own doing
+            log.warning("job %s (%s) was cut short %s times", job.id, job.kind, MAX_GIVE_BACKS)
+            self.failing.append((job, err))
+            return
         log.warning(
             "job %s (%s): the database went away (%s); it goes back to the queue as soon as "
             "the database answers",
@@ -248,7 +268,13 @@ class Worker:
 
     def give_back_orphans(self) -> None:
         """Return the jobs the database cut short to the queue (due now, attempt not counted);
-        a job whose lease was taken over meanwhile is another worker's now."""
+        a job whose lease was taken over meanwhile is another worker's now. A job cut short
+        more than ``MAX_GIVE_BACKS`` times has its failure recorded as an attempt instead."""
+        while self.failing:
+            job, err = self.failing[0]
+            self.failing.pop(0)
+            self.given_back.pop(job.id, None)
+            self._record_failure(job, err)
         while self.orphans:
             job = self.orphans[0]
             try:

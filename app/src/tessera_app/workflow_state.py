@@ -127,8 +127,8 @@ class ProposalStatus:
 
 def get(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
     query = select(Proposal).where(Proposal.id == proposal_id)
-    if lock:
-        query = query.with_for_update()
+    if lock:  # read again, not from the session's memory: it is about to be decided on
+        query = query.with_for_update().execution_options(populate_existing=True)
     proposal = session.scalars(query).first()
     if proposal is None:
         raise NotFound(f"no proposal {proposal_id}")
@@ -143,7 +143,10 @@ def find(session: Session, contract_id: str, pull_request: int) -> Proposal | No
     """The current proposal of a pull request for a contract (not a superseded one)."""
     key = live_key(contract_id, pull_request)
     return session.scalars(
-        select(Proposal).where(Proposal.live_key == key).with_for_update()
+        select(Proposal)
+        .where(Proposal.live_key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
 
 

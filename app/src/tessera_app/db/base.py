@@ -95,12 +95,29 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+SQLITE_AWAY = ("unable to open database file", "disk i/o error", "database is locked")
+"""SQLite's words for a database that cannot be used right now (as opposed to a statement it
+refuses: "no such table", a constraint, ...)."""
+POSTGRES_AWAY = ("57P01", "57P02", "57P03")  # shut down by an admin, crashed, not accepting yet
+
+
 def database_unavailable(err: BaseException) -> bool:
     """Whether ``err`` means the database could not be reached or dropped the connection (as
-    opposed to refusing a statement): the work may be tried again as it is."""
-    if isinstance(err, (OperationalError, InterfaceError)):
+    opposed to refusing a statement: a timeout, a full disk, a deadlock, a missing table): the
+    work may be tried again as it is, without counting it as an attempt."""
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated or isinstance(err, InterfaceError):
         return True
-    return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
+    if not isinstance(err, OperationalError):
+        return False
+    state = getattr(err.orig, "sqlstate", None)
+    if state is not None:  # PostgreSQL: connection exceptions (class 08) and shutdowns
+        return bool(state.startswith("08") or state in POSTGRES_AWAY)
+    message = str(err.orig).lower()
+    if "sqlite" in type(err.orig).__module__:
+        return any(words in message for words in SQLITE_AWAY)
+    return True  # psycopg without a SQLSTATE: the connection failed or was closed
 
 
 def is_postgres(engine: Engine) -> bool:
