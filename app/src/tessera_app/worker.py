@@ -226,7 +226,7 @@ class Worker:
             session.close()
         log.info("job %s (%s) done", job.id, job.kind)
 
-    def _record_failure(self, job: Job, err: Exception) -> None:
+    def _record_failure(self, job: Job, err: BaseException) -> None:
         try:
             with transaction(self.sessions) as session:
                 state = fail(
