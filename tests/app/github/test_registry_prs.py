@@ -133,26 +133,32 @@ def test_a_typo_in_a_uses_entry_fails_the_check_with_the_closest_element(
     assert "did you mean" in run.summary
 
 
-def test_a_published_version_without_what_a_consumer_uses_is_a_warning(
-    world: FakeState, gh: Installation, db: Session
-) -> None:
-    """The consumer's declaration is out of date (the element existed): a warning on its
-    line, not a failure of every registry pull request."""
+def _without_total() -> tuple[str, str]:
+    """orders-api 2.2.0 without ``Order.total``: its registry path and file."""
     current = read_version(TEMPLATE / "contracts/orders-api/versions/2.1.0.json")
     spec = current.files["api/openapi.yaml"]
     without = spec.replace("        total:\n          type: number\n", "")
     assert without != spec
     newer = replace(current, version="2.2.0", files={"api/openapi.yaml": without})
-    path = "contracts/orders-api/versions/2.2.0.json"
-    world.push(REGISTRY, "publish", {path: dumps(newer)}, from_branch="main")
-    number = world.open_pull_request(REGISTRY, "publish", "main").number
+    return "contracts/orders-api/versions/2.2.0.json", dumps(newer)
+
+
+def test_a_published_version_without_what_a_consumer_uses_is_a_warning(
+    world: FakeState, gh: Installation, db: Session
+) -> None:
+    """The consumer's declaration is out of date (the element existed): a warning on its
+    line, not a failure of every registry pull request."""
+    path, text = _without_total()
+    world.push(REGISTRY, "main", {path: text})  # the App published it
+    world.push(REGISTRY, "docs", {"README.md": "registry\n"}, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "docs", "main").number
     registry_prs.on_registry_pull_request(db, gh, event(world, number, "opened"), settings())
     run = registry_check(world)
     assert run.conclusion == "success" and run.annotations == []
     assert "'Order.total' is no longer a field of orders-api 2.2.0" in (run.summary or "")
     # the consumer's team updates its file: the note is on the line it touches
-    text = world.files_at(REGISTRY, "publish")["consumers/checkout-web.yaml"]
-    world.push(REGISTRY, "publish", {"consumers/checkout-web.yaml": text + "\n"})
+    text = world.files_at(REGISTRY, "docs")["consumers/checkout-web.yaml"]
+    world.push(REGISTRY, "docs", {"consumers/checkout-web.yaml": text + "\n"})
     registry_prs.on_registry_pull_request(db, gh, event(world, number, "synchronize"), settings())
     head = world.pull(REGISTRY, number).head_sha
     (run,) = [c for c in world.check_runs.values() if c.head_sha == head]
@@ -162,6 +168,29 @@ def test_a_published_version_without_what_a_consumer_uses_is_a_warning(
         16,
         "warning",
     )
+
+
+@pytest.mark.parametrize("change", ["adds", "rewrites", "removes"])
+def test_a_pull_request_never_publishes_rewrites_or_removes_a_version(
+    world: FakeState, gh: Installation, db: Session, change: str
+) -> None:
+    """Versions are the App's to publish, once teams acknowledged; what was published stays."""
+    published = "contracts/orders-api/versions/2.1.0.json"
+    if change == "adds":
+        path, text = _without_total()
+        files: dict[str, str | None] = {path: text}
+    elif change == "rewrites":
+        path = published
+        files = {path: world.files_at(REGISTRY, "main")[path].replace("2.1.0", "2.1.0 ")}
+    else:
+        path, files = published, {published: None}
+    world.push(REGISTRY, "edit", files, from_branch="main")
+    number = world.open_pull_request(REGISTRY, "edit", "main").number
+    registry_prs.on_registry_pull_request(db, gh, event(world, number, "opened"), settings())
+    run = registry_check(world)
+    assert run.conclusion == "failure"
+    found = [a for a in run.annotations if a["path"] == path]
+    assert found and found[0]["message"].startswith(f"this pull request {change} a published")
 
 
 def test_valid_declaration_passes_and_merge_mirrors_it(

@@ -91,7 +91,9 @@ def validate_pull_request(
     with tempfile.TemporaryDirectory(prefix="tessera-registry-") as tmp:
         root = write_tree(Path(tmp), files)
         result = validate(root, RootedSource(root))
-    problems, notes = list(result.problems), list(result.notes)
+    changed = set(gh.pull_request_files(repo, number))
+    problems = sorted([*result.problems, *published_by_hand(gh, repo, pr.base_sha, files, changed)])
+    notes = list(result.notes)
     output = render.registry_validation(
         render.RegistryValidationView(
             problems=[render.Problem(p.file, p.line, p.message) for p in problems],
@@ -100,21 +102,48 @@ def validate_pull_request(
         )
     )
     annotations = [_annotation(p, "failure") for p in problems[:MAX_ANNOTATIONS]]
-    if notes:  # all in the summary; on the lines only in the files the pull request changes
-        changed = set(gh.pull_request_files(repo, number))
-        touched = [p for p in notes if p.file in changed]
-        annotations += [_annotation(p, "warning") for p in touched[: MAX_ANNOTATIONS // 2]]
+    # the notes are all in the summary; on the lines only in the files the pull request changes
+    touched = [p for p in notes if p.file in changed]
+    annotations += [_annotation(p, "warning") for p in touched[: MAX_ANNOTATIONS // 2]]
     checks.upsert(
         session,
         gh,
         repo,
         pr.head_sha,
         CHECK_NAME,
-        "success" if result.valid else "failure",
+        "failure" if problems else "success",
         output,
         annotations,
     )
     return problems
+
+
+VERSION_FILE = re.compile(r"^contracts/[^/]+/versions/[^/]+\.json$")
+
+
+def published_by_hand(
+    gh: Installation, repo: str, base_sha: str, head: Mapping[str, str], changed: set[str]
+) -> list[Problem]:
+    """The published versions a registry pull request adds, rewrites or removes: versions are
+    written by the App when a producer's change merges (after the teams it breaks have
+    acknowledged), and a published version is never rewritten or removed."""
+    found = []
+    for path in sorted(p for p in changed if VERSION_FILE.match(p)):
+        before = gh.read_file(repo, path, base_sha)
+        after = head.get(path)
+        if before is None and after is not None:
+            why = (
+                "adds a published version by hand: versions are published by the Tessera App "
+                "when a producer's pull request merges, after the teams it breaks acknowledge"
+            )
+        elif before is not None and after is None:
+            why = "removes a published version: what was published stays published"
+        elif before is not None and after != before:
+            why = "rewrites a published version: what was published is never changed"
+        else:
+            continue
+        found.append(Problem(path, 1, 1, f"this pull request {why}"))
+    return found
 
 
 def _annotation(problem: Problem, level: str) -> Annotation:
