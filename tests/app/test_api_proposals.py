@@ -353,3 +353,17 @@ def test_audit_events_and_verify(client: TestClient, sessions: sessionmaker[Sess
         session.execute(text("UPDATE audit_events SET actor = 'x' WHERE seq = 1"))
     broken = client.get(f"{API}/audit/verify").json()
     assert broken["ok"] is False and broken["first_bad_seq"] == 1
+
+
+def test_evidence_that_cannot_be_recorded_is_a_422_not_a_500(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    pid = _proposal(sessions)
+    web = _key(sessions, "write", "web")
+    url = f"{API}/proposals/{pid}/acknowledgements"
+    for evidence, why in (('{"n": NaN}', "NaN"), ('{"n": "' + "x" * 9000 + '"}', "characters")):
+        body = '{"team": "web", "kind": "approved", "evidence": ' + evidence + "}"
+        answer = client.post(url, content=body, headers={**web, "Content-Type": "application/json"})
+        assert answer.status_code == 422, answer.text
+        assert why in answer.text
+    assert client.get(f"{API}/proposals/{pid}", headers=web).json()["state"] == "open"

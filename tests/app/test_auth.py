@@ -206,7 +206,7 @@ def test_keys_api(app: FastAPI, sessions: sessionmaker[Session]) -> None:
         )
         created = client.post(
             "/api/v1/keys",
-            json={"name": "ci bot", "scopes": ["write"], "team": "data"},
+            json={"name": "ci-bot", "scopes": ["write"], "team": "data"},
             headers=_auth(admin),
         )
         assert created.status_code == 201, created.text
@@ -219,13 +219,13 @@ def test_keys_api(app: FastAPI, sessions: sessionmaker[Session]) -> None:
             "team data",
         )
         new = body["key"]
-        assert client.post("/probe/write/data", headers=_auth(new)).json()["name"] == "ci bot"
+        assert client.post("/probe/write/data", headers=_auth(new)).json()["name"] == "ci-bot"
         assert client.post("/probe/write/web", headers=_auth(new)).status_code == 403
         assert client.get("/api/v1/keys", headers=_auth(new)).status_code == 403
 
         listed = client.get("/api/v1/keys", headers=_auth(admin)).json()
         assert [(k["name"], k["principal"]) for k in listed] == [
-            ("ci bot", "team data"),
+            ("ci-bot", "team data"),
             ("ci", "admin alice"),
         ]
         assert all("key" not in k and new not in str(k) for k in listed)
@@ -292,3 +292,13 @@ def test_the_openapi_document_says_which_operations_need_a_key(app: FastAPI) -> 
     create = document["components"]["schemas"]["KeyRequest"]
     assert {"team", "owner"} <= set(create["properties"])
     assert create["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("owner", ["x) acting for payments", "alice (admin key ops)", "a b"])
+def test_a_key_owner_reads_as_one_word_in_the_audit_log(
+    sessions: sessionmaker[Session], owner: str
+) -> None:
+    """Names and owners are what the audit log shows as who acted: no text that could read as
+    another principal."""
+    with transaction(sessions) as session, pytest.raises(ValueError, match="one word"):
+        create_key(session, "ops", ["admin"], owner=owner, pepper="p")

@@ -69,6 +69,9 @@ KEY_PREFIX = "tsk_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8  # what people see in listings and logs
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # do not write on every request
 _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+"""A key's name and owner: one word a reader of the audit log cannot mistake for the words
+around it ("alice (admin key ops) acting for web"): letters, digits and ``._@+-``."""
 
 
 class Problem(BaseModel):
@@ -109,12 +112,19 @@ def normalize_scopes(scopes: Iterable[str]) -> list[str]:
     return [scope for scope in SCOPES if scope in wanted]
 
 
-def _text(value: str | None, what: str, limit: int) -> str | None:
+def _text(
+    value: str | None, what: str, limit: int, pattern: re.Pattern[str] = _PRINTABLE
+) -> str | None:
     if value is None:
         return None
     value = value.strip()
     if not value or len(value) > limit or not _PRINTABLE.match(value):
         raise ValueError(f"{what} must be 1 to {limit} printable characters")
+    if not pattern.match(value):
+        raise ValueError(
+            f"{what} must be one word of letters, digits and ._@+- (it is how the audit log "
+            f"names who acted): {value!r}"
+        )
     return value
 
 
@@ -146,10 +156,10 @@ def create_key(
     what is wrong. ``pepper`` defaults to the configured ``TESSERA_SECRET_KEY``."""
     if expires_at is not None and expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
-    checked_name = _text(name, "the key's name", NAME_MAX)
+    checked_name = _text(name, "the key's name", NAME_MAX, _LABEL)
     assert checked_name is not None
     ranked = normalize_scopes(scopes)
-    team, owner = _text(team, "the team", TEAM_MAX), _text(owner, "the owner", OWNER_MAX)
+    team, owner = _text(team, "the team", TEAM_MAX), _text(owner, "the owner", OWNER_MAX, _LABEL)
     problem = principal_problem(role_of(ranked), team, owner)
     if problem:
         raise ValueError(problem)
@@ -245,6 +255,20 @@ def require(scope: Scope) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+def may_read(request: Request) -> bool:
+    """Whether the caller may read (for a public endpoint that shows more to readers): reads
+    are open, or the request carries a valid key. Never raises."""
+    settings: Settings = request.app.state.settings
+    if not settings.reads_need_key:
+        return True
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return False
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with transaction(sessions) as session:
+        return authenticate(session, secret.strip(), settings.secret_key, utcnow()) is not None
 
 
 def acting_for(principal: Principal, team: str) -> str:

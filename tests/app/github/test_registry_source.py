@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 
 from tessera_app import mirror_syncs
 from tessera_app.api.registry_engine import versions_of
+from tessera_app.auth import create_key
 from tessera_app.db.audit_models import AuditEvent
 from tessera_app.db.base import transaction
 from tessera_app.db.mirror_models import RegistrySync
@@ -91,8 +92,25 @@ def published(world: Journey) -> tuple[list[str], str | None]:
     return [v.version for v in versions], current.version if current else None
 
 
+def readyz(world: Journey) -> dict[str, Any]:
+    """``/readyz`` as a reader sees it (reads need a key here: TESSERA_ENVIRONMENT=test);
+    without a key it says only whether the mirror is consistent and how many findings."""
+    anonymous = world.web.get("/readyz").json()
+    with transaction(world.sessions) as session:
+        name = f"probe-{uuid.uuid4().hex[:8]}"
+        secret, _ = create_key(session, name, ["read"], pepper=world.settings.secret_key)
+    body: dict[str, Any] = world.web.get(
+        "/readyz", headers={"Authorization": f"Bearer {secret}"}
+    ).json()
+    assert anonymous["registry"] == {
+        "consistent": body["registry"]["consistent"],
+        "findings": len(body["registry"]["findings"]),
+    }
+    return body
+
+
 def findings(world: Journey) -> list[tuple[str, str]]:
-    body = world.web.get("/readyz").json()
+    body = readyz(world)
     assert body["status"] == "ok"  # inconsistent, but ready
     return [(f["kind"], f["subject"]) for f in body["registry"]["findings"]]
 
@@ -161,7 +179,7 @@ def test_a_published_version_survives_every_resync(journey: Journey) -> None:
     assert applied(journey) == after_publish
     stale = ("not-descendant", f"registry:{GITHUB_SOURCE}#{before_publish[:12]}")
     assert findings(journey) == [stale]
-    body = journey.web.get("/readyz").json()["registry"]
+    body = readyz(journey)["registry"]
     assert body["consistent"] is False
     assert "is not a descendant" in body["findings"][0]["message"]
     assert published(journey) == (["2.1.0", "3.0.0"], "3.0.0")
@@ -209,7 +227,7 @@ def test_a_registry_branch_pushed_to_directly_is_mirrored(journey: Journey) -> N
     assert applied(journey) != bad
     ((kind, subject),) = findings(journey)
     assert (kind, subject) == ("invalid-registry", f"registry:{GITHUB_SOURCE}#{bad[:12]}")
-    message = journey.web.get("/readyz").json()["registry"]["findings"][0]["message"]
+    message = readyz(journey)["registry"]["findings"][0]["message"]
     assert "consumers/x.yaml" in message and "/tmp" not in message
     assert len(audited(journey, "registry.inconsistency_found")) == 1
 

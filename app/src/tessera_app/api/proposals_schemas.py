@@ -6,6 +6,7 @@ only their own fields (an ``actor``, or any other unknown field, is 422).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,9 @@ def _utc(value: datetime | None) -> datetime | None:
         raise ValueError("the date is out of range") from err
 
 
+MAX_EVIDENCE = 8_000  # characters of the caller's evidence, as JSON
+
+
 class Decision(BaseModel):
     """A request body of a decision: only its own fields, and never an ``actor``."""
 
@@ -51,6 +55,19 @@ class Decision(BaseModel):
         if isinstance(data, dict) and "actor" in data:
             raise ValueError(NO_ACTOR)
         return data
+
+    @field_validator("evidence", mode="after", check_fields=False)
+    @classmethod
+    def _recordable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """The evidence goes into the audit log as canonical JSON: plain JSON data (no NaN or
+        infinity), of a bounded size."""
+        try:
+            text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+        except ValueError:
+            raise ValueError("evidence must be plain JSON data (no NaN or infinity)") from None
+        if len(text) > MAX_EVIDENCE:
+            raise ValueError(f"evidence is over {MAX_EVIDENCE:,} characters as JSON")
+        return value
 
 
 class _Ack(Decision):
