@@ -39,8 +39,9 @@ from .db.queue_models import Job
 from .settings import Settings
 
 Handler = Callable[[Session, dict[str, Any]], None]
-"""A job handler: runs in the worker's transaction (its writes commit with the job's
-completion, or roll back with its failure); raising marks the attempt failed."""
+"""A job handler: its last writes commit with the job's completion, or roll back with its
+failure; writes made before a call to another service are committed before that call
+(``io_boundary``), so a handler converges when run again; raising marks the attempt failed."""
 
 DeadHook = Callable[[Session, Job], None]
 """Called in the transaction that dead-letters a job of its kind (with the job as it ends)."""
