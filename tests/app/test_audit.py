@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tessera_app import audit, audit_checkpoints, audit_keys
+from tessera_app import audit, audit_checkpoints, audit_keys, audit_signing_start
 from tessera_app.audit_keys import AuditKey
 from tessera_app.db.audit_models import AppendOnlyError, AuditEvent
 from tessera_app.db.base import is_postgres, transaction
@@ -207,35 +207,102 @@ def _unsign(sessions: sessionmaker[Session], where: str = "") -> None:
         session.execute(text(f"UPDATE audit_events SET key_id = NULL, signature = NULL {where}"))
 
 
-def test_rows_from_before_signing_are_covered_by_the_next_signed_row(
+def test_unsigned_rows_followed_by_an_ordinary_signed_row_are_refused(
     sessions: sessionmaker[Session],
 ) -> None:
+    """Unsigned rows at the start of the log and a genuine signed event after them (what a
+    forged history looks like once the service appends on top of it)."""
     _append(sessions, 3)
     _unsign(sessions)
     with sessions() as session:
         report = audit.verify(session)
-    assert not report.ok and report.first_bad_seq == 1
-    assert "rows 1 to 3 are not signed and no signed row follows them" in (report.problem or "")
+    assert not report.ok and (report.first_bad_seq, report.checked) == (1, 0)
+    assert "rows 1 to 3 are not signed and no audit.signing_started event covers them" in (
+        report.problem or ""
+    )
     _append(sessions, 1, start=3)
     with sessions() as session:
         report = audit.verify(session)
-    assert report.ok and (report.unsigned, report.signed) == (3, 1)
+    assert not report.ok and (report.first_bad_seq, report.checked, report.head_seq) == (1, 0, 0)
+    assert report.head == audit.GENESIS
+    assert "row 4, the first signed row, is not the audit.signing_started event" in (
+        report.problem or ""
+    )
 
 
-def test_cover_unsigned_signs_a_log_from_before_signing(sessions: sessionmaker[Session]) -> None:
-    with transaction(sessions) as session:
-        assert audit_checkpoints.cover_unsigned(session, "ops") is None  # empty: nothing to do
-    _append(sessions, 2)
-    with transaction(sessions) as session:
-        assert audit_checkpoints.cover_unsigned(session, "ops") is None  # already signed
+def _signing_start(engine: Engine, key: AuditKey, details: dict[str, object]) -> None:
+    """Append an ``audit.signing_started`` event with ``details``, signed with ``key``."""
+    with engine.begin() as connection:
+        last = connection.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).one()
+        fields = {
+            "seq": last.seq + 1,
+            "occurred_at": datetime(2026, 1, 2, tzinfo=UTC),
+            "action": audit_signing_start.ACTION,
+            "actor": audit_signing_start.ACTOR,
+            "team": None,
+            "subject": "audit",
+            "details": details,
+            "prev_hash": last.hash,
+        }
+        digest = audit.compute_hash(**fields)
+        connection.execute(
+            AuditEvent.__table__.insert().values(
+                **fields, hash=digest, key_id=key.key_id, signature=key.sign(last.seq + 1, digest)
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("details", "covered"),
+    [
+        ({"covers_through": 3}, True),
+        ({"covers_through": 2}, False),  # one of the unsigned rows left out
+        ({"covers_through": 4}, False),
+        ({}, False),
+        ({"covers_through": 3, "key_id": "0" * 16}, False),  # another key named
+    ],
+)
+def test_only_the_signing_start_event_covering_exactly_them_covers_unsigned_rows(
+    engine: Engine, sessions: sessionmaker[Session], details: dict[str, object], covered: bool
+) -> None:
+    key = AuditKey.generate()
+    _append(sessions, 3)
     _unsign(sessions)
-    with transaction(sessions) as session:
-        cover = audit_checkpoints.cover_unsigned(session, "ops")
-        assert cover is not None and cover.action == "audit.signing_started"
-        assert cover.details == {"key_id": audit_keys.process_key().key_id, "covers_through": 2}
+    _signing_start(engine, key, {"key_id": key.key_id, **details})
     with sessions() as session:
+        report = audit.verify(session, {key.key_id: key.public})
+    if covered:
+        assert report.ok and (report.checked, report.unsigned, report.signed) == (4, 3, 1)
+        assert report.signing_started == 4 and report.trusted_key_ids == (key.key_id,)
+    else:
+        assert not report.ok and report.first_bad_seq == 1
+        assert "is not the audit.signing_started event that covers exactly them" in (
+            report.problem or ""
+        )
+
+
+def test_sign_history_covers_a_log_from_before_signing_once(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    key = audit_keys.process_key()
+    with engine.begin() as connection:
+        assert audit_signing_start.sign_history(connection, key) is None  # empty: signed later
+    _append(sessions, 2)
+    with engine.begin() as connection:
+        assert audit_signing_start.sign_history(connection, key) is None  # already signed
+    _unsign(sessions)
+    with engine.begin() as connection:
+        assert audit_signing_start.sign_history(connection, key) == 3
+    with engine.begin() as connection:
+        assert audit_signing_start.sign_history(connection, key) is None  # once
+    with sessions() as session:
+        cover = session.get(AuditEvent, 3)
         report = audit.verify(session)
-    assert report.ok and (report.unsigned, report.signed) == (2, 1)
+    assert cover is not None and cover.action == "audit.signing_started"
+    assert cover.details == {"key_id": key.key_id, "covers_through": 2}
+    assert report.ok and (report.unsigned, report.signed, report.signing_started) == (2, 1, 3)
 
 
 def test_an_unsigned_row_after_signed_ones_is_reported(sessions: sessionmaker[Session]) -> None:
@@ -342,23 +409,36 @@ def test_the_worker_writes_checkpoints_when_a_file_is_set(
     settings = Settings(audit_checkpoint_file=str(path))
     worker = Worker(sessions, settings, worker_id="w1", kinds=["audit.checkpoint"])
     _append(sessions, 2)
-    _unsign(sessions)  # a log from before signing: the job signs it, the next one anchors it
     worker.schedule()
     with sessions() as session:
         (job,) = session.scalars(select(Job).where(Job.kind == "audit.checkpoint")).all()
     assert job.payload == {"path": str(path)}
     assert worker.run_once()
-    assert not path.exists()  # its own signed event is not committed while it runs
-    with transaction(sessions) as session:
-        enqueue(session, "audit.checkpoint", {"path": str(path)})
-    assert worker.run_once()
     (checkpoint,) = audit_checkpoints.read_file(path)
     with sessions() as session:
-        cover = session.get(AuditEvent, 3)
+        head = session.get(AuditEvent, 2)
         report = audit.verify(session, anchors=[checkpoint])
-    assert cover is not None and cover.action == "audit.signing_started"
-    assert (checkpoint.seq, checkpoint.hash) == (3, cover.hash)
-    assert report.ok and report.anchors == 1 and report.newest_anchor == 3
+        assert audit.count(session) == 2  # the job appends nothing to the log
+    assert head is not None and (checkpoint.seq, checkpoint.hash) == (2, head.hash)
+    assert report.ok and report.anchors == 1 and report.newest_anchor == 2
+
+
+def test_the_worker_never_signs_unsigned_rows(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "checkpoints.jsonl"
+    _append(sessions, 2)
+    _unsign(sessions)  # rows written without the key
+    worker = Worker(sessions, Settings(), worker_id="w3", kinds=["audit.checkpoint"])
+    for _ in range(2):
+        with transaction(sessions) as session:
+            enqueue(session, "audit.checkpoint", {"path": str(path)})
+        assert worker.run_once()
+    with sessions() as session:
+        assert audit.count(session) == 2
+        assert not audit.verify(session).ok
+        (job, again) = session.scalars(select(Job).where(Job.kind == "audit.checkpoint")).all()
+    assert job.state == again.state == "done" and not path.exists()
 
 
 def test_a_checkpoint_file_that_cannot_be_written_fails_the_job(

@@ -28,6 +28,13 @@ from tessera_engine import cli
 TABLE = AuditEvent.__table__
 
 
+@pytest.fixture(autouse=True)
+def real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service and the auditor share a real TESSERA_SECRET_KEY (a key derived from the
+    placeholder default is not trusted by ``tessera audit verify``)."""
+    monkeypatch.setenv("TESSERA_SECRET_KEY", "a-real-secret-for-the-audit-anchor-tests")
+
+
 def tessera(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(list(argv), stdout=out, stderr=err)
@@ -321,3 +328,22 @@ def test_a_rotated_key_needs_the_older_public_key(
     monkeypatch.setenv("TESSERA_AUDIT_PUBLIC_KEYS", old.public.pem)
     code, report = anchored.verify()
     assert code == 0 and report["signed"] == 8 and report["anchors"] == 4
+
+
+def test_a_malformed_trailer_on_any_ref_does_not_stop_verification(anchored: Anchored) -> None:
+    """Anyone who can push a branch to the registry adds a commit with broken trailers: it is
+    a warning, and the well-formed anchors still catch a truncation."""
+    repo = pygit2.Repository(str(anchored.registry))
+    author = pygit2.Signature("someone", "someone@example.com")
+    junk = "Fix typo\n\nTessera-Audit-Seq: 99\nTessera-Audit-Hash: nothex\n"
+    repo.create_commit(
+        "refs/heads/prank", author, author, junk, repo.TreeBuilder().write(), [repo.head.target]
+    )
+    code, report = anchored.verify()
+    assert code == 0 and report["anchors"] == 4
+    (warning,) = report["warnings"]
+    assert "the trailer Tessera-Audit-Key is missing: not used as an anchor" in warning
+    with transaction(anchored.sessions) as session:
+        session.execute(delete(TABLE).where(TABLE.c.seq > 4))
+    code, report = anchored.verify()
+    assert code == 1 and report["first_bad_seq"] == 5 and len(report["warnings"]) == 1

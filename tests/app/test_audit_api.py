@@ -23,6 +23,13 @@ from tessera_engine import cli
 API = "/api/v1/audit"
 
 
+@pytest.fixture(autouse=True)
+def real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service and the auditor share a real TESSERA_SECRET_KEY (a key derived from the
+    placeholder default is not trusted by ``tessera audit verify``)."""
+    monkeypatch.setenv("TESSERA_SECRET_KEY", "a-real-secret-for-the-audit-api-tests")
+
+
 @pytest.fixture
 def client(database_url: str, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=database_url))
@@ -70,6 +77,8 @@ def test_verify_checks_every_signature(client: TestClient, sessions: sessionmake
     verified = client.get(f"{API}/verify").json()
     assert verified["ok"] is True and verified["signed"] == 3 and verified["head_seq"] == 3
     assert verified["key_ids"] == [audit_keys.process_key().key_id]
+    assert verified["trusted_key_ids"] == [audit_keys.process_key().key_id]
+    assert verified["signing_started"] is None
     with transaction(sessions) as session:
         session.execute(
             text("UPDATE audit_events SET signature = NULL, key_id = NULL WHERE seq = 3")

@@ -1,7 +1,9 @@
 """``tessera audit``: found by the engine's CLI through the ``tessera.commands`` entry point.
 ``verify`` exits 0 intact, 1 broken (with the first bad sequence number), 2 error (an
-unreadable database, anchor or key, named with its file and line or commit); ``checkpoint``
-prints the signed head and appends it to a file; ``public-key`` prints the key that verifies."""
+unreadable database, anchor file or key, named with its file and line; no key to trust, since
+a key derived from a placeholder secret is trusted only with ``--trust-development-key``); a
+registry commit with malformed trailers is a warning; ``checkpoint`` prints the signed head and
+appends it to a file, never signing anything; ``public-key`` prints the key that verifies."""
 
 from __future__ import annotations
 
@@ -11,14 +13,25 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tessera_app import audit, cli_audit
+from tessera_app.audit_checkpoints import committed_head
 from tessera_app.audit_keys import AuditKey, public_keys
+from tessera_app.audit_trailers import with_trailers
 from tessera_app.db.audit_models import AuditEvent
 from tessera_app.db.base import transaction
 from tessera_engine import cli
+
+SECRET = "a-real-secret-for-the-audit-cli-tests"
+
+
+@pytest.fixture(autouse=True)
+def real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service and the auditor share a real TESSERA_SECRET_KEY (a test that needs the
+    placeholder removes it)."""
+    monkeypatch.setenv("TESSERA_SECRET_KEY", SECRET)
 
 
 def tessera(*argv: str) -> tuple[int, str, str]:
@@ -106,28 +119,26 @@ def test_checkpoint_prints_and_appends_the_signed_head(
     assert code == 0 and "anchors: 1 of 1 agree, the newest at event 2" in out
 
 
-def test_checkpoint_signs_a_log_from_before_signing(
+def test_checkpoint_never_signs_unsigned_rows(
     database_url: str,
     sessions: sessionmaker[Session],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _events(sessions, 2)
     with transaction(sessions) as session:
         session.execute(text("UPDATE audit_events SET key_id = NULL, signature = NULL"))
-    code, _, _ = tessera("audit", "verify", "--database-url", database_url)
-    assert code == 1
     target = tmp_path / "checkpoints.jsonl"
-    monkeypatch.setenv("TESSERA_AUDIT_CHECKPOINT_FILE", str(target))
-    code, out, _ = tessera("audit", "checkpoint", "--database-url", database_url)
-    assert code == 0 and json.loads(out)["seq"] == 3
+    code, out, _ = tessera(
+        "audit", "checkpoint", "--database-url", database_url, "--file", str(target)
+    )
+    assert (code, out) == (0, "")
+    assert "the audit log has no signed event (2 events, none signed" in capsys.readouterr().err
+    assert not target.exists()
     with sessions() as session:
-        cover = session.get(AuditEvent, 3)
-    assert cover is not None and cover.action == "audit.signing_started"
-    assert cover.actor.startswith("cli:")
+        assert audit.count(session) == 2
     code, out, _ = tessera("audit", "verify", "--database-url", database_url)
-    assert code == 0 and "2 events from before signing, covered by the first signed one" in out
-    assert len(target.read_text().splitlines()) == 1
+    assert code == 1 and out.startswith("audit log broken at event 1: rows 1 to 2 are not signed")
 
 
 def test_public_key_prints_the_key_that_verifies(
@@ -172,16 +183,141 @@ def test_unreadable_anchors_and_keys_are_exit_2(
     assert message.format(path=path) in capsys.readouterr().err
 
 
-def test_a_malformed_registry_trailer_names_its_commit(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    repo = pygit2.init_repository(str(tmp_path / "registry"))
+def _commit(repo: pygit2.Repository, message: str) -> str:
     author = pygit2.Signature("tessera[bot]", "bot@example.com")
-    message = "Publish x 1.0.0\n\nTessera-Audit-Seq: 3\nTessera-Audit-Hash: abc\n"
-    sha = repo.create_commit("HEAD", author, author, message, repo.TreeBuilder().write(), [])
-    code, _, _ = tessera(
-        "audit", "verify", "--database-url", database_url, "--registry", str(tmp_path / "registry")
+    parents = [] if repo.head_is_unborn else [repo.head.target]
+    return str(
+        repo.create_commit("HEAD", author, author, message, repo.TreeBuilder().write(), parents)
     )
-    assert code == 2
-    err = capsys.readouterr().err
-    assert f"registry commit {str(sha)[:12]}: the trailer Tessera-Audit-Key is missing" in err
+
+
+def test_malformed_registry_trailers_are_warnings_not_errors(
+    database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Anyone who can push to the registry can write trailers: the commits whose trailers are
+    incomplete or malformed are left out with a warning naming them, and the well-formed
+    anchors are still checked."""
+    _events(sessions, 2)
+    with sessions() as session:
+        head = committed_head(session)
+    assert head is not None
+    repo = pygit2.init_repository(str(tmp_path / "registry"))
+    incomplete = _commit(repo, "Publish x 1.0.0\n\nTessera-Audit-Seq: 3\nTessera-Audit-Hash: abc\n")
+    good = _commit(repo, with_trailers("Publish x 1.1.0\n", head))
+    bad_hash = _commit(repo, with_trailers("Publish x 1.2.0\n", head).replace(head.hash, "f" * 10))
+    argv = [
+        "audit",
+        "verify",
+        "--database-url",
+        database_url,
+        "--registry",
+        str(tmp_path / "registry"),
+    ]
+    code, out, err = tessera(*argv)
+    assert (code, err) == (0, ""), err
+    assert out.startswith("audit log intact: 2 events")
+    assert "anchors: 1 of 1 agree, the newest at event 2" in out
+    assert (
+        f"warning: registry commit {incomplete[:12]}: the trailer Tessera-Audit-Key is missing: "
+        "not used as an anchor"
+    ) in out
+    assert f"warning: registry commit {bad_hash[:12]}: hash must be 64 lowercase hex digits" in out
+    assert good[:12] not in out
+    code, out, _ = tessera(*argv, "-o", "json")
+    report = json.loads(out)
+    assert code == 0 and report["anchors"] == report["anchors_given"] == 1
+    assert [w.split(":")[0] for w in report["warnings"]] == [
+        f"registry commit {incomplete[:12]}",
+        f"registry commit {bad_hash[:12]}",
+    ]
+
+
+def test_a_flood_of_malformed_trailers_is_summed_up(
+    database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _events(sessions, 1)
+    repo = pygit2.init_repository(str(tmp_path / "registry"))
+    for n in range(cli_audit.SHOWN_WARNINGS + 3):
+        _commit(repo, f"Junk {n}\n\nTessera-Audit-Seq: {n}\n")
+    argv = [
+        "audit",
+        "verify",
+        "--database-url",
+        database_url,
+        "--registry",
+        str(tmp_path / "registry"),
+    ]
+    code, out, _ = tessera(*argv)
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert code == 0 and len(warnings) == cli_audit.SHOWN_WARNINGS + 1
+    assert warnings[-1] == "warning: … and 3 more (-o json lists all)"
+    code, out, _ = tessera(*argv, "-o", "json")
+    assert len(json.loads(out)["warnings"]) == cli_audit.SHOWN_WARNINGS + 3
+
+
+# --- which keys an auditor trusts ----------------------------------------------------------
+
+
+def test_a_key_derived_from_a_placeholder_secret_is_not_trusted(
+    database_url: str,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A log forged and signed with the key anyone can derive from the default secret
+    ("development"): an auditor without the service's secret is refused (exit 2, one line
+    saying how to give a key) instead of being told that the log is intact."""
+    monkeypatch.delenv("TESSERA_SECRET_KEY")  # the default: "development"
+    public = AuditKey.derive("development")
+    _events(sessions, 2)  # signed with the development key, as a forger would
+    with sessions() as session:
+        assert {row.key_id for row in session.scalars(select(AuditEvent))} == {public.key_id}
+    code, out, _ = tessera("audit", "verify", "--database-url", database_url)
+    assert (code, out) == (2, "")
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("tessera: error: no audit key to trust: TESSERA_SECRET_KEY is unset")
+    assert "--public-key" in line and "`tessera audit public-key`" in line
+    assert "--trust-development-key" in line
+
+    service = AuditKey.derive(SECRET)  # what the real service signs with
+    monkeypatch.setenv("TESSERA_AUDIT_PUBLIC_KEYS", service.public.pem)
+    code, out, _ = tessera("audit", "verify", "--database-url", database_url, "-o", "json")
+    report = json.loads(out)
+    assert code == 1 and report["first_bad_seq"] == 1
+    assert f"signed with key {public.key_id}, which is not a trusted key" in report["problem"]
+    assert report["trusted_key_ids"] == [service.key_id]
+    assert f"key {public.key_id}, derived from a placeholder" in report["warnings"][0]
+
+
+def test_the_development_key_is_trusted_only_when_asked(
+    database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_SECRET_KEY", "dev")
+    development = AuditKey.derive("dev")
+    _events(sessions, 2)
+    base = ("audit", "verify", "--database-url", database_url)
+    code, out, _ = tessera(*base, "--trust-development-key")
+    assert code == 0 and f"trusted keys: {development.key_id}\n" in out
+    assert f"warning: key {development.key_id} is trusted although it is derived from" in out
+    code, out, _ = tessera(*base, "--public-key", development.public.pem)
+    assert code == 0 and "warning" not in out  # the caller named the key itself
+
+
+def test_the_report_names_the_trusted_keys(
+    database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = AuditKey.generate()
+    monkeypatch.setenv("TESSERA_AUDIT_PUBLIC_KEYS", older.public.pem)
+    current = AuditKey.derive(SECRET)
+    _events(sessions, 2)
+    ids = sorted([current.key_id, older.key_id])
+    code, out, err = tessera("audit", "verify", "--database-url", database_url)
+    assert (code, err) == (0, "") and f"trusted keys: {', '.join(ids)}\n" in out
+    code, out, _ = tessera("audit", "verify", "--database-url", database_url, "-o", "json")
+    assert code == 0 and json.loads(out)["trusted_key_ids"] == ids
+    assert json.loads(out)["warnings"] == []
+    with transaction(sessions) as session:
+        session.execute(text("DELETE FROM audit_events WHERE seq = 1"))
+    _events(sessions, 1)
+    code, out, _ = tessera("audit", "verify", "--database-url", database_url)
+    assert code == 1 and out.splitlines()[1] == f"trusted keys: {', '.join(ids)}"

@@ -145,3 +145,34 @@ def test_a_public_key_argument_must_hold_one() -> None:
         public_keys(["-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"], "--public-key")
     key = AuditKey.generate()
     assert [k.key_id for k in public_keys([key.public.pem], "--public-key")] == [key.key_id]
+
+
+@pytest.mark.parametrize(
+    ("secret", "placeholder"),
+    [
+        ("development", True),
+        ("  Changeme ", True),
+        ("", True),
+        ("short-secret", True),
+        ("a-secret-of-32-characters-or-so!", False),
+    ],
+)
+def test_placeholder_secrets(secret: str, placeholder: bool) -> None:
+    assert audit_keys.placeholder_secret(secret) is placeholder
+
+
+def test_an_auditor_never_trusts_a_key_anyone_can_derive() -> None:
+    public = AuditKey.derive("development")
+    with pytest.raises(AuditKeyError, match=r"^no audit key to trust: TESSERA_SECRET_KEY"):
+        audit_keys.auditor_keys(Settings(secret_key="development"))
+    assert set(audit_keys.auditor_keys(Settings(secret_key="development"), development=True)) == {
+        public.key_id
+    }
+    older = AuditKey.generate()
+    settings = Settings(secret_key="dev", audit_public_keys=older.public.pem)
+    assert set(audit_keys.auditor_keys(settings)) == {older.key_id}
+    real = "r" * 32
+    assert set(audit_keys.auditor_keys(Settings(secret_key=real))) == {AuditKey.derive(real).key_id}
+    own = AuditKey.generate()  # a signing key of its own: the secret does not matter
+    settings = Settings(secret_key="development", audit_signing_key=own.pem)
+    assert set(audit_keys.auditor_keys(settings)) == {own.key_id}

@@ -1,17 +1,17 @@
 """Checkpoints: the signed head of the audit log, kept outside the database.
 
     committed_head(session) -> Checkpoint | None     the newest committed signed event
-    cover_unsigned(session, actor) -> AuditEvent | None
-                                                     sign a log that has no signed event yet
     append(path, checkpoint) -> bool                 add it to a JSON-lines file (no repeat)
     read_file(path) -> list[Checkpoint]              every checkpoint of such a file
-    write(session, path, actor)                      the worker's ``audit.checkpoint`` job
+    write(session, path)                             the worker's ``audit.checkpoint`` job
 
 A checkpoint is ``(seq, hash, key_id, signature)``: the sequence number and hash of an event
 and that event's own signature (``audit_keys.message``). It is only ever taken from a signed
 event as stored, never signed afresh, so a checkpoint proves that the event was signed by the
 service when it was appended: rows cut off after it, rewritten before it, or stripped of their
-signatures are caught by ``tessera audit verify`` against it. Checkpoints live in the
+signatures are caught by ``tessera audit verify`` against it. Taking a checkpoint never
+appends or signs an event: unsigned rows are covered only once, by the migration that
+introduced signing (``audit_signing_start``). Checkpoints live in the
 registry's commits (``audit_trailers``), in an append-only file written by the worker's
 ``audit.checkpoint`` job (``TESSERA_AUDIT_CHECKPOINT_FILE``), and with whoever stores the
 answers of ``GET /api/v1/audit/checkpoint``.
@@ -34,11 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .audit_keys import process_key
 from .db.audit_models import AuditEvent
 from .db.base import utcnow
 
-COVER_ACTION = "audit.signing_started"
 _HASH = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SIGNATURE = re.compile(r"[A-Za-z0-9+/]{86}==")
@@ -120,25 +118,6 @@ def committed_head(session: Session) -> Checkpoint | None:
     )
 
 
-def cover_unsigned(session: Session, actor: str) -> AuditEvent | None:
-    """When the log has events but none is signed (all written before signing existed),
-    append a signed ``audit.signing_started`` event: through the chain, its signature covers
-    every event before it. None when there is nothing to cover."""
-    signed = session.scalar(
-        select(AuditEvent.seq).where(AuditEvent.signature.is_not(None)).limit(1)
-    )
-    if signed is not None or audit.count(session) == 0:
-        return None
-    last = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
-    return audit.record(
-        session,
-        action=COVER_ACTION,
-        actor=actor,
-        subject="audit",
-        details={"key_id": process_key().key_id, "covers_through": last},
-    )
-
-
 def _tail(path: Path) -> bytes:
     """The last bytes of the file at ``path`` (empty when there is no file)."""
     try:
@@ -206,11 +185,10 @@ def read_file(path: str | Path) -> list[Checkpoint]:
     return found
 
 
-def write(session: Session, path: str | Path, actor: str) -> Checkpoint | None:
-    """The ``audit.checkpoint`` job: sign a log from before signing (``cover_unsigned``), then
-    append the newest committed signed event to the file at ``path``. The event appended now
-    is not committed yet, so it is the next run's checkpoint."""
-    cover_unsigned(session, actor)
+def write(session: Session, path: str | Path, actor: str | None = None) -> Checkpoint | None:
+    """The ``audit.checkpoint`` job: append the newest committed signed event to the file at
+    ``path`` (nothing when no event is signed). It only reads the log, so ``actor`` (who runs
+    the job) is not recorded anywhere."""
     head = committed_head(session)
     if head is not None:
         append(path, head)

@@ -8,6 +8,9 @@
     trusted_keys(settings) -> TrustedKeys       that key's public half and
                                                 TESSERA_AUDIT_PUBLIC_KEYS (older keys)
     process_key() / process_trusted_keys()      the same for this process's environment
+    auditor_keys(settings, development=False)   the keys an auditor's ``tessera audit verify``
+                                                trusts: never a key anyone can derive, unless
+                                                ``development`` says so
 
 Every audit event carries a signature over ``message(seq, hash, key_id)``; a checkpoint (the
 head of the log kept elsewhere: a registry commit's trailers, a checkpoint file) carries the
@@ -20,6 +23,11 @@ By default the key is derived from ``TESSERA_SECRET_KEY`` with HKDF-SHA256, so a
 needs nothing new; ``TESSERA_AUDIT_SIGNING_KEY`` (PEM text or ``@/path``) sets it instead.
 The process's key is read from the environment, once per distinct value: the service, its
 workers and ``tessera audit`` on the same host agree on it without passing it around.
+
+A key derived from a placeholder secret (the default ``development``, or any secret the
+settings refuse outside development) is public: anyone can derive it and sign with it. The
+service in development still signs with it, but verification by an auditor never trusts it
+unless told that the database is a development one (``auditor_keys``).
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ HKDF_INFO = b"ed25519"
 SIGNING_VARIABLE = "TESSERA_AUDIT_SIGNING_KEY"
 PUBLIC_KEYS_VARIABLE = "TESSERA_AUDIT_PUBLIC_KEYS"
 SECRET_VARIABLE = "TESSERA_SECRET_KEY"
+MIN_SECRET_LENGTH = 16
+"""Shorter secrets are refused outside development, like placeholders."""
 _PEM_BLOCK = re.compile(r"-----BEGIN (?P<kind>[A-Z ]+)-----.+?-----END (?P=kind)-----", re.DOTALL)
 
 TrustedKeys = Mapping[str, "PublicKey"]
@@ -203,6 +213,40 @@ def trusted_keys(settings: Settings) -> dict[str, PublicKey]:
     """The signing key's public half and the older keys of ``TESSERA_AUDIT_PUBLIC_KEYS``."""
     older = public_keys(split_values(settings.audit_public_keys), PUBLIC_KEYS_VARIABLE)
     return trusted([signing_key(settings).public, *older])
+
+
+def placeholder_secret(secret: str) -> bool:
+    """Whether ``secret`` is a placeholder or shorter than ``MIN_SECRET_LENGTH`` (what the
+    settings refuse outside development): a key derived from it is anybody's."""
+    from .settings import PLACEHOLDERS
+
+    value = secret.strip()
+    return value.lower() in PLACEHOLDERS or len(value) < MIN_SECRET_LENGTH
+
+
+def derived_from_placeholder(settings: Settings) -> bool:
+    """Whether the signing key of ``settings`` is derived from a placeholder secret."""
+    return not settings.audit_signing_key and placeholder_secret(settings.secret_key)
+
+
+def auditor_keys(settings: Settings, development: bool = False) -> dict[str, PublicKey]:
+    """The keys ``tessera audit verify`` trusts without ``--public-key``: those of
+    ``trusted_keys``, less the signing key when it is derived from a placeholder secret
+    (trusted only with ``development``, for a development database). ``AuditKeyError``
+    saying how to give a key when none remains."""
+    keys = trusted_keys(settings)
+    if development or not derived_from_placeholder(settings):
+        return keys
+    keys.pop(signing_key(settings).key_id, None)
+    if not keys:
+        raise AuditKeyError(
+            f"no audit key to trust: {SECRET_VARIABLE} is unset, a placeholder or too short, "
+            "and the key derived from it is public (anyone can sign with it); give the "
+            f"service's public key with --public-key @FILE or {PUBLIC_KEYS_VARIABLE} (`tessera "
+            "audit public-key`, run with the service's settings, prints it), set the service's "
+            f"{SECRET_VARIABLE}, or pass --trust-development-key for a development database"
+        )
+    return keys
 
 
 def process_key() -> AuditKey:

@@ -1,8 +1,9 @@
 """Checkpoints in the registry's git history: the trailers of every commit the App makes.
 
     with_trailers(message, checkpoint) -> str        the commit message, trailers appended
-    read_registry(path) -> list[Checkpoint]          the checkpoints of every commit of a
-                                                     registry checkout (all its refs)
+    read_registry(path) -> RegistryAnchors           the checkpoints of every commit of a
+                                                     registry checkout (all its refs), and
+                                                     the commits whose trailers were left out
 
 Each registry commit the App makes (a publish) ends with git trailers naming the audit
 log's newest committed signed event::
@@ -15,11 +16,17 @@ log's newest committed signed event::
 The registry's history is replicated (every clone) and tamper-evident (each commit hashes its
 parents), so these outlive any change made to the database; ``tessera audit verify --registry
 PATH`` checks the log against them. ``git log --format='%(trailers)'`` shows them.
+
+Anyone who can push a commit to any ref of the registry can write trailers, so a commit
+whose ``Tessera-Audit-*`` trailers are incomplete or malformed is not an anchor: it is left
+out with a warning, and verification goes on with the well-formed ones (a well-formed
+checkpoint is still checked against its signature, which only the service's key can make).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,7 @@ HASH = "Tessera-Audit-Hash"
 KEY = "Tessera-Audit-Key"
 SIGNATURE = "Tessera-Audit-Signature"
 FIELDS = ((SEQ, "seq"), (HASH, "hash"), (KEY, "key_id"), (SIGNATURE, "signature"))
+_LEFT_OUT = "not used as an anchor"
 
 
 def with_trailers(message: str, checkpoint: Checkpoint | None) -> str:
@@ -58,9 +66,20 @@ def parse(trailers: Mapping[str, str], source: str) -> Checkpoint | None:
     return Checkpoint.parse(data, source)
 
 
-def read_registry(path: str | Path) -> list[Checkpoint]:
+@dataclass
+class RegistryAnchors:
+    """What a registry checkout holds: the ``checkpoints`` of the commits with a complete,
+    well-formed set of trailers, oldest first, and one ``warnings`` line (naming the commit)
+    for each commit whose trailers were left out."""
+
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_registry(path: str | Path) -> RegistryAnchors:
     """The checkpoints in the commits reachable from any ref (and HEAD) of the git
-    repository at ``path``, oldest first; ``CheckpointError`` when it is not one."""
+    repository at ``path``, oldest first, and the commits left out for incomplete or
+    malformed trailers; ``CheckpointError`` when ``path`` is not a git repository."""
     import pygit2
 
     try:
@@ -77,16 +96,21 @@ def read_registry(path: str | Path) -> list[Checkpoint]:
             continue  # a ref to something that is not a commit (a tree tag, a stale symref)
         walker.push(commit.id)
         tips += 1
+    found = RegistryAnchors()
     if not tips:
-        return []
-    found = []
+        return found
     for commit in walker:
         source = f"registry commit {str(commit.id)[:12]}"
         try:
             trailers = commit.message_trailers
         except (pygit2.GitError, ValueError) as err:
-            raise CheckpointError(f"{source}: unreadable trailers ({err})") from None
-        checkpoint = parse(trailers, source)
+            found.warnings.append(f"{source}: unreadable trailers ({err}): {_LEFT_OUT}")
+            continue
+        try:
+            checkpoint = parse(trailers, source)
+        except CheckpointError as err:
+            found.warnings.append(f"{err}: {_LEFT_OUT}")
+            continue
         if checkpoint is not None:
-            found.append(checkpoint)
+            found.checkpoints.append(checkpoint)
     return found

@@ -9,8 +9,11 @@ place, with what is wrong with it:
   changed (its content no longer hashes to its ``hash``);
 - its signature: made with a key that is not trusted, or not a signature of this row (a row
   forged, or rewritten with recomputed hashes, without the key); a row without a signature
-  after signed rows (added or rewritten without the key). Rows from before signing existed
-  are accepted while no signed row precedes them, and only when a signed row follows them;
+  after signed rows (added or rewritten without the key). Unsigned rows are accepted only at
+  the start of the log and only when the first signed row is the ``audit.signing_started``
+  event that covers exactly them (``audit_signing_start``: appended once, by the migration
+  that introduced signing); otherwise they were written without the key, and the walk stops
+  at row 1;
 - its anchors (checkpoints from registry commits, a checkpoint file, a witness): the
   checkpoint's signature must be valid and its hash the row's, and the row must still carry
   its signature; a checkpoint of a row beyond the end of the log means the newest rows were
@@ -33,6 +36,8 @@ from sqlalchemy.orm import Session
 from .audit import BATCH, GENESIS, event_hash
 from .audit_checkpoints import Checkpoint
 from .audit_keys import TrustedKeys, process_trusted_keys
+from .audit_signing_start import ACTION as SIGNING_STARTED
+from .audit_signing_start import covers
 from .db.audit_models import AuditEvent
 
 
@@ -41,8 +46,9 @@ class VerifyReport:
     """The outcome of the walk: ``ok``, how many rows were checked, and for a broken log the
     first bad sequence number and what is wrong with it. ``head`` and ``head_seq`` are the
     last good row's; ``signed`` rows carry a valid signature (by ``key_ids``), ``unsigned``
-    rows are from before signing existed (covered by the first signed row after them);
-    ``anchors`` checkpoints agreed, the newest of them at row ``newest_anchor``."""
+    rows are from before signing existed, covered by the ``audit.signing_started`` event at
+    row ``signing_started``; ``anchors`` checkpoints agreed, the newest of them at row
+    ``newest_anchor``; ``trusted_key_ids`` are the keys whose signatures counted."""
 
     ok: bool
     checked: int
@@ -55,6 +61,8 @@ class VerifyReport:
     key_ids: tuple[str, ...] = ()
     anchors: int = 0
     newest_anchor: int | None = None
+    signing_started: int | None = None
+    trusted_key_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +77,8 @@ class VerifyReport:
             "key_ids": list(self.key_ids),
             "anchors": self.anchors,
             "newest_anchor": self.newest_anchor,
+            "signing_started": self.signing_started,
+            "trusted_key_ids": list(self.trusted_key_ids),
         }
 
 
@@ -102,10 +112,16 @@ class _Walk:
     anchored: dict[int, list[Checkpoint]] = field(default_factory=lambda: defaultdict(list))
     expected_seq: int = 1
     prev_hash: str = GENESIS
+    good_seq: int = 0
+    good_hash: str = GENESIS
+    """The last row accepted: unsigned rows wait for the event that covers them."""
     checked: int = 0
     signed: int = 0
     unsigned: int = 0
+    pending: int = 0
+    """Unsigned rows at the start of the log, not yet covered."""
     last_signed: int | None = None
+    signing_started: int | None = None
     key_ids: set[str] = field(default_factory=set)
     anchors: int = 0
     newest_anchor: int | None = None
@@ -122,30 +138,42 @@ class _Walk:
         return VerifyReport(
             ok=problem is None,
             checked=self.checked,
-            head=self.prev_hash,
+            head=self.good_hash,
             first_bad_seq=bad,
             problem=reason,
-            head_seq=self.expected_seq - 1,
+            head_seq=self.good_seq,
             signed=self.signed,
             unsigned=self.unsigned,
             key_ids=tuple(sorted(self.key_ids)),
             anchors=self.anchors,
             newest_anchor=self.newest_anchor,
+            signing_started=self.signing_started,
+            trusted_key_ids=tuple(sorted(self.keys)),
         )
 
     def step(self, event: AuditEvent) -> Problem:
-        """Check ``event`` as the row after the last good one; on success it becomes that."""
-        problem = self._chain(event) or self._signature(event) or self._anchors(event)
+        """Check ``event`` as the row after the last good one; on success it becomes that
+        (an unsigned row only once the event covering it is found)."""
+        problem = (
+            self._chain(event)
+            or self._signature(event)
+            or self._history(event)
+            or self._anchors(event)
+        )
         if problem:
             return problem
-        if event.signature is None:
-            self.unsigned += 1
-        else:
-            self.signed += 1
-            self.last_signed = event.seq
-            self.key_ids.add(str(event.key_id))
-        self.checked += 1
         self.expected_seq, self.prev_hash = event.seq + 1, event.hash
+        if event.signature is None:
+            self.pending += 1
+            return None
+        if self.pending:
+            self.signing_started = event.seq
+            self.unsigned, self.checked, self.pending = self.pending, self.pending, 0
+        self.signed += 1
+        self.last_signed = event.seq
+        self.key_ids.add(str(event.key_id))
+        self.checked += 1
+        self.good_seq, self.good_hash = event.seq, event.hash
         return None
 
     def _chain(self, event: AuditEvent) -> Problem:
@@ -188,6 +216,19 @@ class _Walk:
                 "without the signing key",
             )
         return None
+
+    def _history(self, event: AuditEvent) -> Problem:
+        """Unsigned rows before ``event``, the first signed row, must be exactly the ones its
+        ``audit.signing_started`` event covers."""
+        if not self.pending or event.signature is None or covers(event, self.pending):
+            return None
+        return (
+            1,
+            f"rows 1 to {self.pending} are not signed, and row {event.seq}, the first signed "
+            f"row, is not the {SIGNING_STARTED} event that covers exactly them: they were "
+            "written without the signing key (the log forged or replaced through the "
+            "database) or stripped of their signatures",
+        )
 
     def _valid(self, seq: int, hash: str, key_id: str, signature: str) -> bool:
         """Whether ``signature`` is the trusted key ``key_id``'s signature of (seq, hash)
@@ -253,11 +294,11 @@ class _Walk:
                 f"rows {last + 1} to {newest.seq} are missing: {newest.source} anchors row "
                 f"{newest.seq}, but the log {end} (the newest rows were removed)",
             )
-        if self.unsigned and self.last_signed is None:
+        if self.pending:
             return (
                 1,
-                f"rows 1 to {last} are not signed and no signed row follows them: written "
-                "before signing existed, or stripped of their signatures (`tessera audit "
-                "checkpoint` signs a log from before signing)",
+                f"rows 1 to {last} are not signed and no {SIGNING_STARTED} event covers them: "
+                "they were written without the signing key (the log forged or replaced "
+                "through the database) or stripped of their signatures",
             )
         return None

@@ -1,6 +1,7 @@
 """``tessera audit``: verify the service's audit log, checkpoint it, print its public key.
 
     tessera audit verify [--registry PATH] [--checkpoints FILE] [--public-key PEM|@FILE]
+                         [--trust-development-key]
     tessera audit checkpoint [--file FILE]
     tessera audit public-key
 
@@ -9,13 +10,14 @@ point group (registered in ``app/pyproject.toml``), so the subcommand exists exa
 app is installed; the engine never imports the app. ``main()`` runs it on its own too.
 
 Exit status of ``verify``: 0 everything agrees, 1 broken (the first bad event is printed),
-2 error (no database, an unreadable anchor, bad arguments).
+2 error (no database, an unreadable anchor file, no key to trust, bad arguments). A registry
+commit with malformed audit trailers is a warning, not an error: anyone who can push to the
+registry could otherwise stop every verification.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from .audit_verify import VerifyReport
 
 EXIT_OK, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
+SHOWN_WARNINGS = 10
+"""Warnings printed in the text report (the JSON report has them all)."""
 VERIFY_EPILOG = """\
 examples:
   TESSERA_DATABASE_URL=postgresql://tessera@db/tessera tessera audit verify
@@ -34,16 +38,25 @@ examples:
   tessera audit verify --public-key @audit-key.pem --public-key @audit-key-2025.pem -o json
 
 checked: the hash chain (a changed, removed, reordered or inserted row), every row's signature
-(a forged row, rows rewritten with recomputed hashes), and each anchor: the checkpoint in the
-trailers of every registry commit (--registry) and in checkpoint files (--checkpoints) must
-match its row (newest rows removed, or all of them: only the anchors can tell).
+(a forged row, rows rewritten with recomputed hashes; unsigned rows only as the history that
+the audit.signing_started event of the upgrade to signing covers), and each anchor: the
+checkpoint in the trailers of every registry commit (--registry) and in checkpoint files
+(--checkpoints) must match its row (newest rows removed, or all of them: only the anchors can
+tell). A registry commit whose audit trailers are incomplete or malformed is left out with a
+warning.
+
+trusted keys: --public-key, else TESSERA_AUDIT_PUBLIC_KEYS and the configured key, but never a
+key derived from a placeholder TESSERA_SECRET_KEY (the default "development": anyone can sign
+with it) unless --trust-development-key; with no key left to trust, verify exits 2. The report
+names the trusted key ids. `tessera audit public-key`, run with the service's settings, prints
+the service's public key.
 
 exit status: 0 everything agrees, 1 broken (the first bad event is printed), 2 error
 """
 CHECKPOINT_EPILOG = """\
 Prints the newest committed signed event as one JSON line and appends it to FILE (default:
-TESSERA_AUDIT_CHECKPOINT_FILE) unless the file already ends with it. A log whose events all
-date from before signing gets a signed audit.signing_started event first.
+TESSERA_AUDIT_CHECKPOINT_FILE) unless the file already ends with it. It only reads the log:
+it never appends or signs an event.
 """
 
 
@@ -94,8 +107,14 @@ def add_parser(commands: Any) -> None:
         action="append",
         default=[],
         help="trust this public key (repeatable, e.g. the current and an older one); default: "
-        "the configured key (TESSERA_AUDIT_SIGNING_KEY or TESSERA_SECRET_KEY) and "
-        "TESSERA_AUDIT_PUBLIC_KEYS",
+        "the configured key (TESSERA_AUDIT_SIGNING_KEY or TESSERA_SECRET_KEY, unless derived "
+        "from a placeholder secret) and TESSERA_AUDIT_PUBLIC_KEYS",
+    )
+    verify.add_argument(
+        "--trust-development-key",
+        action="store_true",
+        help="also trust the key derived from a placeholder TESSERA_SECRET_KEY (the default "
+        "'development'), which anyone can derive: only for a development database",
     )
     verify.add_argument("--output", "-o", choices=("text", "json"), default="text")
     verify.set_defaults(run=run)
@@ -137,32 +156,37 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
     from .audit_verify import verify
 
     try:
-        keys = _trusted(args.public_key)
-        anchors = _anchors(args.registry, args.checkpoints)
+        keys, warnings = _trusted(args.public_key, args.trust_development_key)
+        anchors, skipped = _anchors(args.registry, args.checkpoints)
         report = _with_session(args, lambda session: verify(session, keys, anchors))
     except _Failed as err:
         print(f"tessera: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    warnings += skipped
     if args.output == "json":
-        stdout.write(json.dumps({**report.to_dict(), "anchors_given": len(anchors)}, indent=2))
-        stdout.write("\n")
+        data = {**report.to_dict(), "anchors_given": len(anchors), "warnings": warnings}
+        stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        stdout.write(_describe(report, len(anchors)))
+        stdout.write(_describe(report, len(anchors)) + _warn(warnings))
     return EXIT_OK if report.ok else EXIT_BROKEN
 
 
 def _describe(report: VerifyReport, given: int) -> str:
+    trusted = f"trusted keys: {', '.join(report.trusted_key_ids) or 'none'}"
     if not report.ok:
         return (
             f"audit log broken at event {report.first_bad_seq}: {report.problem} "
-            f"({report.checked} events before it are intact)\n"
+            f"({report.checked} events before it are intact)\n{trusted}\n"
         )
     lines = [f"audit log intact: {report.checked} events, head {report.head}"]
     keys = ", ".join(report.key_ids) or "none"
     signed = f"signatures: {report.signed} valid (keys: {keys})"
     if report.unsigned:
-        signed += f"; {report.unsigned} events from before signing, covered by the first signed one"
-    lines.append(signed)
+        signed += (
+            f"; {report.unsigned} events from before signing, covered by the "
+            f"audit.signing_started event at event {report.signing_started}"
+        )
+    lines += [signed, trusted]
     if not given:
         lines.append(
             "anchors: none given (--registry, --checkpoints): the removal of the newest "
@@ -179,35 +203,73 @@ def _describe(report: VerifyReport, given: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _trusted(values: Sequence[str]) -> dict[str, PublicKey]:
+def _warn(warnings: Sequence[str]) -> str:
+    """The text report's warning lines: the first ``SHOWN_WARNINGS``, then how many more."""
+    lines = [f"warning: {warning}" for warning in warnings[:SHOWN_WARNINGS]]
+    if len(warnings) > SHOWN_WARNINGS:
+        lines.append(f"warning: … and {len(warnings) - SHOWN_WARNINGS} more (-o json lists all)")
+    return "".join(line + "\n" for line in lines)
+
+
+def _trusted(values: Sequence[str], development: bool) -> tuple[dict[str, PublicKey], list[str]]:
+    """The keys to trust (``--public-key``, else the configured ones that are not anybody's)
+    and a warning about the key derived from a placeholder secret, when there is one."""
     from pydantic import ValidationError
 
-    from .audit_keys import AuditKeyError, process_trusted_keys, public_keys, trusted
-    from .settings import describe
+    from .audit_keys import (
+        AuditKeyError,
+        auditor_keys,
+        derived_from_placeholder,
+        public_keys,
+        signing_key,
+        trusted,
+    )
+    from .settings import Settings, describe
 
     try:
         if values:
-            return trusted(public_keys(values, "--public-key"))
-        return process_trusted_keys()
+            return trusted(public_keys(values, "--public-key")), []
+        settings = Settings()
+        keys = auditor_keys(settings, development)
+        if not derived_from_placeholder(settings):
+            return keys, []
+        key_id = signing_key(settings).key_id
     except AuditKeyError as err:
         raise _Failed(str(err)) from None
     except ValidationError as err:
         raise _Failed(f"invalid settings: {describe(err)}") from None
+    if development:
+        note = (
+            f"key {key_id} is trusted although it is derived from a placeholder "
+            "TESSERA_SECRET_KEY (--trust-development-key): anyone can sign with it, so this "
+            "says nothing about a log outside development"
+        )
+    else:
+        note = (
+            f"key {key_id}, derived from a placeholder TESSERA_SECRET_KEY, is not trusted "
+            "(anyone can sign with it; --trust-development-key for a development database)"
+        )
+    return keys, [note]
 
 
-def _anchors(registries: Sequence[str], files: Sequence[str]) -> list[Checkpoint]:
+def _anchors(registries: Sequence[str], files: Sequence[str]) -> tuple[list[Checkpoint], list[str]]:
+    """The checkpoints of the registry checkouts and checkpoint files, and a warning for each
+    registry commit whose audit trailers were left out."""
     from .audit_checkpoints import CheckpointError, read_file
     from .audit_trailers import read_registry
 
     found: list[Checkpoint] = []
+    warnings: list[str] = []
     try:
         for path in registries:
-            found += read_registry(path)
+            registry = read_registry(path)
+            found += registry.checkpoints
+            warnings += registry.warnings
         for path in files:
             found += read_file(path)
     except CheckpointError as err:
         raise _Failed(str(err)) from None
-    return found
+    return found, warnings
 
 
 def _with_session(args: argparse.Namespace, work: Any) -> Any:
@@ -240,21 +302,26 @@ def run_checkpoint(args: argparse.Namespace, stdout: TextIO) -> int:
     """``tessera audit checkpoint``."""
     from sqlalchemy.orm import Session
 
-    from .audit_checkpoints import append, committed_head, cover_unsigned
+    from . import audit
+    from .audit_checkpoints import append, committed_head
     from .settings import Settings
 
-    def take(session: Session) -> Checkpoint | None:
-        with session.begin():
-            cover_unsigned(session, actor=f"cli:{getpass.getuser()}")
-        return committed_head(session)
+    def take(session: Session) -> tuple[Checkpoint | None, int]:
+        return committed_head(session), audit.count(session)
 
     try:
-        checkpoint = _with_session(args, take)
+        checkpoint, events = _with_session(args, take)
     except _Failed as err:
         print(f"tessera: error: {err}", file=sys.stderr)
         return EXIT_ERROR
     if checkpoint is None:
-        print("tessera: the audit log is empty: nothing to checkpoint", file=sys.stderr)
+        what = (
+            f"has no signed event ({events} events, none signed: `tessera audit verify` "
+            "checks them)"
+            if events
+            else "is empty"
+        )
+        print(f"tessera: the audit log {what}: nothing to checkpoint", file=sys.stderr)
         return EXIT_OK
     stdout.write(json.dumps(checkpoint.to_dict(), separators=(",", ":")) + "\n")
     target = args.file or Settings().audit_checkpoint_file

@@ -10,6 +10,7 @@ source of truth: when the GitHub App publishes (``TESSERA_GITHUB_APP_ID`` and
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,11 +90,17 @@ class Settings(BaseSettings):
     registry_branch: str = Field(
         default="main", description="the registry branch versions are published to"
     )
-    # The GitHub team ("org/slug") whose members may /tessera force-publish and waive (G4)
+    # The GitHub team ("org/slug") whose members may /tessera force-publish and waive any team
     github_admin_team: str | None = Field(
         default=None,
         description="the GitHub team (`org/slug`) whose members may `/tessera force-publish` "
         "and waive",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the address people reach tessera-app at (`https://tessera.example.com`): "
+        "a check run without a proposal issue links to its `/checks/help` page, which explains "
+        "Tessera's check conclusions; unset: such a check run has no details link",
     )
     # The audit log's signing key and checkpoints (docs/operations.md, "Anchoring the audit log")
     audit_signing_key: str | None = Field(
@@ -119,11 +126,24 @@ class Settings(BaseSettings):
         "audit_signing_key",
         "audit_public_keys",
         "audit_checkpoint_file",
+        "public_url",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                f"{value!r} is not a web address: give `https://HOST[/PATH]` (no query)"
+            )
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _one_source_of_truth(self) -> Settings:

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         module = import_module(f"{__package__}.api.{name}")
         app.include_router(module.router, prefix="/api/v1", responses=AUTH_RESPONSES)
     app.include_router(import_module(f"{__package__}.github.ingress").router)  # /webhooks/github
+    app.include_router(import_module(f"{__package__}.github.check_help").router)  # /checks/help
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     document_optional_reads(app)

@@ -42,7 +42,7 @@ def test_the_command_with_a_past_date_is_refused_with_a_reply(journey: Journey) 
     journey.work()
     assert journey.reactions(past["comment"]["id"]) == ["eyes", "confused"]
     reply = journey.replies(number)[-1]
-    assert f"the migration date {yesterday} is in the past" in reply
+    assert f"The migration date {yesterday} is in the past" in reply
     (proposal,) = journey.proposals()
     assert proposal.acknowledgements == []
     assert journey.check().conclusion == "action_required"

@@ -229,5 +229,7 @@ def test_help_covers_every_form() -> None:
             .replace("TEAM", "web")
             .replace("YYYY-MM-DD", "2026-10-01")
             .replace("REASON", "because")
+            .replace("VERSION", "3.0.0-rc.1")
+            .replace("--contract ID", "--contract orders-api")
         )
         assert all(isinstance(p, Command) for p in parse(filled)), filled

@@ -131,7 +131,7 @@ def test_an_edited_comment_is_not_a_command(journey: Journey) -> None:
     assert journey.replies(issue.number, REGISTRY) == []
 
 
-def test_a_renamed_spec_is_reported_missing_at_its_registered_path(journey: Journey) -> None:
+def test_a_renamed_spec_is_reported_deleted_at_its_registered_path(journey: Journey) -> None:
     renamed = "api/orders.yaml"
     journey.fake.push(PRODUCER, "move-spec", {}, renames={SPEC: renamed}, from_branch="main")
     number = journey.fake.open_pull_request(PRODUCER, "move-spec", title="Move the spec").number
@@ -147,8 +147,11 @@ def test_a_renamed_spec_is_reported_missing_at_its_registered_path(journey: Jour
     journey.work()
     check = journey.check()  # found through the old path, which the pull request removes
     assert check.conclusion == "failure"
-    assert check.title == "The spec is missing"
-    assert f"{SPEC}: not found in {PRODUCER}" in (check.summary or "") + (check.text or "")
+    assert check.title == "The spec was deleted"
+    assert f"This pull request deletes `{SPEC}`, the registered source of orders-api" in (
+        check.summary or ""
+    )
+    assert "unchanged" not in (check.summary or "") + (check.text or "")
     assert journey.proposals() == []
 
 

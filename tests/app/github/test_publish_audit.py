@@ -82,10 +82,11 @@ def test_a_publish_commit_carries_the_audit_head(journey: Journey, tmp_path: Pat
     assert key.public.verify(seq, anchored.hash, trailers["Tessera-Audit-Signature"])
 
     checkout = _checkout(journey, tmp_path / "registry")
-    (found,) = read_registry(checkout)
-    assert (found.seq, found.hash) == (seq, anchored.hash)
+    anchors = read_registry(checkout)
+    (found,) = anchors.checkpoints
+    assert (found.seq, found.hash) == (seq, anchored.hash) and anchors.warnings == []
     argv = ["audit", "verify", "--database-url", str(journey.settings.database_url)]
-    argv += ["--registry", str(checkout), "-o", "json"]
+    argv += ["--registry", str(checkout), "--public-key", key.public.pem, "-o", "json"]
     out = io.StringIO()
     assert cli.main(argv, stdout=out) == 0
     assert json.loads(out.getvalue())["newest_anchor"] == seq

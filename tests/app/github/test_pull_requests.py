@@ -45,10 +45,13 @@ def published_spec() -> str:
 
 
 BASE = published_spec()
-BREAKING = BASE.replace("        total:\n          type: number\n", "")  # Order.total removed
+# orders-api is versioned `enforce`: each change declares the version its findings need
+BREAKING = BASE.replace("        total:\n          type: number\n", "").replace(
+    "version: 2.1.0", "version: 3.0.0"
+)  # Order.total removed
 DANGEROUS = BASE.replace(
     "enum: [placed, paid, shipped, cancelled]", "enum: [placed, paid, shipped, cancelled, refunded]"
-)
+).replace("version: 2.1.0", "version: 2.2.0")
 COMPATIBLE = BASE.replace("  title: Orders\n", "  title: Orders\n  description: Orders API\n")
 UNPARSEABLE = BASE.replace("  /orders:\n", "  /orders: [\n", 1)
 

@@ -2,7 +2,7 @@
 fake GitHub, on SQLite and PostgreSQL: a GitHub call that hangs holds no database lock, failures
 no retry can mend are not retried, a job that dies marks its delivery failed, a job run again
 after part of it committed decides nothing twice, events that concern no contract cost no GitHub
-call, and an unchanged proposal issue is not edited again."""
+call, and an unchanged proposal issue is not edited again (a decision edits it once)."""
 
 from __future__ import annotations
 
@@ -165,6 +165,20 @@ def test_an_unchanged_proposal_issue_is_not_edited_again(journey: Journey) -> No
         if r.method == "PATCH" and r.path.endswith(f"/issues/{issue.number}")
     ]
     assert edits == []
+
+    # a decision changes what the issue shows (the team's standing): it is edited exactly once
+    (issue,) = journey.registry_issues()
+    assert "| checkout | ⏳ pending |" in issue.body
+    before = len(journey.fake.requests)
+    journey.send("issue_comment", journey.comment(number, CHECKOUT, "/tessera ack"))
+    journey.work()
+    edits = [
+        r
+        for r in journey.fake.requests[before:]
+        if r.method == "PATCH" and r.path.endswith(f"/issues/{issue.number}")
+    ]
+    assert len(edits) == 1
+    assert "| checkout | ✅ acknowledged by carol |" in journey.registry_issues()[0].body
 
 
 def test_jobs_of_one_pull_request_carry_its_serial(journey: Journey) -> None:

@@ -59,10 +59,17 @@ class VerifyOut(BaseModel):
     first_bad_seq: int | None
     problem: str | None
     signed: int = Field(description="rows with a valid signature by a trusted key")
-    unsigned: int = Field(description="rows from before signing, covered by a later signed row")
+    unsigned: int = Field(
+        description="rows from before signing, covered by the audit.signing_started event"
+    )
     key_ids: list[str] = Field(description="the keys that signed the rows")
     anchors: int = Field(description="always 0 here: `tessera audit verify` checks anchors")
     newest_anchor: int | None
+    signing_started: int | None = Field(
+        description="the audit.signing_started event that covers the rows from before signing "
+        "(null: the log is signed from its first row)"
+    )
+    trusted_key_ids: list[str] = Field(description="the keys whose signatures were accepted")
 
 
 class CheckpointOut(BaseModel):

@@ -11,17 +11,23 @@ file:line:col; ``UsageError``), for the router to answer as 422.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tessera_engine import diff
+from tessera_engine.documents import Document
+from tessera_engine.documents.loader import load_document
+from tessera_engine.documents.refs import Workspace
+from tessera_engine.engine import diff_workspaces
+from tessera_engine.formats.native import NATIVE_NAMES
 from tessera_engine.model import DiffResult
 from tessera_engine.registry import model as engine
-from tessera_engine.registry.impact import diff_options, impact
+from tessera_engine.registry.impact import assess, diff_options
 from tessera_engine.registry.impact_result import ImpactResult
 from tessera_engine.registry.impact_versions import checked_versions
 from tessera_engine.registry.ranges import parse_version
@@ -219,20 +225,87 @@ def check(
     return Check(old.version, result, next_version(old.version, result.bump))
 
 
+class ProposedSpec:
+    """A proposed spec (repository path -> text) as the engine reads it, labelled
+    ``<contract>@proposed``: each file is loaded (size and nesting limits) and parsed at most
+    once, by whoever asks first (the version it declares, then the diff)."""
+
+    def __init__(self, contract: engine.Contract, files: Mapping[str, str]) -> None:
+        self.files: Mapping[str, str] = MappingProxyType(dict(files))
+        self.source = proposed_source(contract, files)
+        self._documents: dict[str, Document] = {}
+
+    def document(self, path: str) -> Document:
+        found = self._documents.get(path)
+        if found is None:
+            found = self._documents[path] = load_document(self.source, path)
+        return found
+
+
+@dataclass(frozen=True)
+class Judging:
+    """One contract ready to judge a proposed spec: what its impact can reach in the mirror,
+    and its active version (what the proposal is compared with)."""
+
+    registry: engine.Registry
+    contract: engine.Contract
+    active: engine.PublishedVersion
+
+
+def judging(session: Session, contract_id: str) -> Judging:
+    """The contract as the mirror has it, with its active version (``NothingToCompare`` when
+    nothing is published yet)."""
+    registry = registry_for(session, contract_id)
+    contract = registry.contracts[contract_id]
+    return Judging(registry, contract, active_of(session, registry, contract))
+
+
+Loaded = tuple[Sequence[Any], Any]
+"""The versions a diff loaded (the olds, the new one), for ``assess`` to follow references."""
+
+
+def proposed_diff(
+    judged: Judging, spec: ProposedSpec, proposed_version: str | None
+) -> tuple[DiffResult, Loaded | None]:
+    """The engine's diff of ``spec`` against the active version, with the contract's settings
+    and ``proposed_version`` checked against the bump the findings require (as ``tessera
+    impact`` does); also the loaded versions. A JSON-document spec's root is the document
+    ``spec`` already parsed."""
+    contract, old = judged.contract, judged.active
+    current, proposed = checked_versions(
+        contract, judged.registry.versioning_of(contract), old.version, proposed_version
+    )
+    old_source = VersionSource(old)
+    options = diff_options(judged.registry, contract, current, proposed)
+    if contract.format in NATIVE_NAMES:
+        loaded: list[Loaded] = []
+        result = diff(
+            old_source.root,
+            spec.source.root,
+            options,
+            source=spec.source,
+            old_source=old_source,
+            loaded=lambda olds, version: loaded.append((olds, version)),
+        )
+        return result, (loaded[0] if loaded else None)
+    new = Workspace.of(spec.source, spec.document(spec.source.root))
+    olds = [Workspace(old_source, old_source.root)]
+    return diff_workspaces(olds, new, options), (olds, new)
+
+
 def impact_of(
     session: Session, contract_id: str, files: Mapping[str, str], proposed_version: str | None
 ) -> ImpactResult:
-    registry = registry_for(session, contract_id)
-    contract = registry.contracts[contract_id]
-    old = active_of(session, registry, contract)
-    old_source, new_source = VersionSource(old), proposed_source(contract, files)
-    return impact(
-        registry,
-        contract_id,
-        old_source.root,
-        new_source.root,
-        current_version=old.version,
+    """The impact of ``files`` as ``tessera impact`` judges it, with ``proposed_version`` as
+    given (refused when the contract is versioned ``auto``)."""
+    judged = judging(session, contract_id)
+    spec = ProposedSpec(judged.contract, files)
+    result, loaded = proposed_diff(judged, spec, proposed_version)
+    return assess(
+        judged.registry,
+        judged.contract,
+        result,
+        current_version=judged.active.version,
         proposed_version=proposed_version,
-        source=new_source,
-        old_source=old_source,
+        loaded=loaded,
     )

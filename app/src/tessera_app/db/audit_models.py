@@ -6,7 +6,8 @@ changed, removed or reordered row breaks the chain that ``audit.verify`` walks. 
 carries an Ed25519 signature over its sequence number, hash and key id (``signature``,
 ``key_id``; ``tessera_app.audit_keys``) made with a key that is not in the database, so rows
 cannot be forged or rewritten with recomputed hashes without it. Rows written before signing
-existed have neither; the first signed row after them covers them through the chain.
+existed have neither; the ``audit.signing_started`` event that the migration adding signatures
+appended right after them covers them through the chain (``tessera_app.audit_signing_start``).
 """
 
 from __future__ import annotations

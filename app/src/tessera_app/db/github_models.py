@@ -8,6 +8,10 @@
                       digest of what the App last wrote there
     command_receipts  one row per command of a comment or review, as it was applied: a job
                       that runs again finds it and does not decide twice
+    pull_request_versions
+                      per (contract, pull request): the version its producer gave with
+                      ``/tessera version``, and the version the last check said merging
+                      publishes
 
 Installations and their repositories are in ``registry_models`` (``installations``,
 ``repositories``). The ids GitHub gives are 64-bit (``BigInteger``). Every GitHub write the App
@@ -121,3 +125,24 @@ class CommandReceipt(Base):
     message: Mapped[str] = mapped_column(Text)
     proposal_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PullRequestVersion(Base):
+    """The version of one contract in one pull request: the one a member of the contract's
+    owner team gave with ``/tessera version`` (who, checked in which GitHub team, in which
+    comment, when), and the one the last judgement of the pull request showed as what merging
+    publishes (at which head commit), so a merge that publishes another version says so."""
+
+    __tablename__ = "pull_request_versions"
+
+    contract_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    repo: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    pull_request: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    given_version: Mapped[str | None] = mapped_column(String(100))
+    given_by: Mapped[str | None] = mapped_column(String(NAME))  # GitHub login
+    given_team: Mapped[str | None] = mapped_column(String(NAME))  # "org/slug" checked
+    given_comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    given_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    judged_head_sha: Mapped[str | None] = mapped_column(String(64))
+    judged_version: Mapped[str | None] = mapped_column(String(100))
+    judged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -31,6 +31,7 @@ approved is published (``publish.publish_direct``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,7 +51,6 @@ from ..workflow import (
     cancel_ack,
     force_publish,
     hold,
-    status,
     unhold,
     waive,
 )
@@ -163,7 +163,7 @@ def on_issue_comment(
     accepted = all(r.accepted for r in results)
     gh.add_reaction(repo, comment.id, ACCEPTED if accepted else REFUSED)
     if not accepted or any(r.kind in ("help", "status") for r in results):
-        _reply(gh, repo, event.issue_number, comment.id, results)  # accepted: the 👍 says it
+        _reply(gh, repo, event.issue_number, comment.id, results, settings)  # else: 👍 says it
     refresh(session, gh, [p for r in results if r.accepted for p in r.proposals], settings)
     return results
 
@@ -252,11 +252,13 @@ class Context:
             return Result(receipt.command, receipt.accepted, receipt.message, proposals)
         if not self.proposals:
             result = Result(command.source, False, "there is no open proposal here to decide on")
+        elif not any(p.state in LIVE for p in self.proposals):
+            result = Result(command.source, False, ended(self.proposals))
         else:
             try:
                 result = handler(self, command)
             except WorkflowError as err:
-                result = Result(command.source, False, str(err))
+                result = Result(command.source, False, humane(str(err), self.proposals))
         self.session.add(
             CommandReceipt(
                 repo=key[0],
@@ -278,27 +280,31 @@ class Context:
         """The affected team the author speaks for (and its GitHub team), or a refusal."""
         text = command.source
         affected = sorted(set(teams))
+        if not affected:
+            return Result(text, False, NOTHING_TO.get(command.kind, "this change asks no team"))
         github = _github_teams(self.session, affected)
         if command.as_team:
             chosen = _resolve(command.as_team, github)
             if chosen is None:
-                names = ", ".join(affected) or "none"
-                return Result(
-                    text, False, f"`{command.as_team}` is not a team this change asks ({names})"
-                )
+                return Result(text, False, _not_asked(command.as_team, affected))
             candidates = [chosen]
         else:
             candidates = affected
         login = self.author.login
         member = [t for t in candidates if t in github and self.membership.member(github[t], login)]
         if not member:
-            asked = ", ".join(f"{t} (@{github.get(t, '?')})" for t in candidates) or "none"
-            return Result(text, False, f"@{login} is not a member of a team this asks: {asked}")
+            asked = ", ".join(f"{t} (`{github.get(t, '?')}`)" for t in candidates) or "none"
+            return Result(
+                text,
+                False,
+                f"@{login} is not a member of a team this change asks: {asked}; only their "
+                "members may decide for them (GitHub team membership, checked now)",
+            )
         if len(member) > 1:
             return Result(
                 text,
                 False,
-                f"@{login} belongs to several affected teams ({', '.join(member)}): "
+                f"@{login} belongs to several teams this change asks ({', '.join(member)}): "
                 "say which with `--as TEAM`",
             )
         return member[0], github[member[0]]
@@ -322,6 +328,40 @@ class Context:
                 applied.append(proposal)
         names = ", ".join(p.contract_id for p in applied)
         return Result(command.source, True, f"{done} for team {team} on {names}", applied)
+
+
+def _not_asked(named: str, affected: Sequence[str]) -> str:
+    asked = ", ".join(affected) or "none"
+    return f"`{named}` is not a team this change asks (it asks: {asked})"
+
+
+def ended(proposals: Sequence[Proposal]) -> str:
+    """Why a decision on proposals that all ended is refused, in words."""
+    parts = []
+    for proposal in proposals:
+        if proposal.state == "published":
+            how = f"was published as {proposal.published_version}"
+        elif proposal.state == "withdrawn":
+            how = "was withdrawn"
+        else:
+            how = f"is {proposal.state}"
+        parts.append(f"the {proposal.contract_id} proposal {how}")
+    return f"nothing to decide: {'; '.join(parts)}, and it takes no more decisions"
+
+
+_PROPOSAL_ID = re.compile(r"\bproposal (\d+)\b")
+
+
+def humane(message: str, proposals: Sequence[Proposal]) -> str:
+    """A workflow refusal as a person reads it: "proposal 9" becomes "the orders-api
+    proposal" (internal ids mean nothing on GitHub)."""
+    names = {p.id: p.contract_id for p in proposals}
+
+    def named(match: re.Match[str]) -> str:
+        contract = names.get(int(match.group(1)))
+        return f"the {contract} proposal" if contract else "this proposal"
+
+    return _PROPOSAL_ID.sub(named, message).strip()
 
 
 def _github_teams(session: Session, teams: Sequence[str]) -> dict[str, str]:
@@ -350,6 +390,12 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), UTC)
 
 
+NOTHING_TO = {
+    "ack cancel": "no team has an acknowledgement or a block to cancel on this change",
+    "unhold": "no team holds this change",
+}
+"""Why a command has nothing to act on, when no team of the change is in the state it
+undoes."""
 ACK_KINDS = {"ack": "approved", "ack migrating": "migrating", "block": "blocked"}
 DONE = {"approved": "acknowledged", "migrating": "acknowledged (migrating)", "blocked": "blocked"}
 
@@ -434,8 +480,7 @@ def _waive(ctx: Context, command: Command) -> Result:
     github = _github_teams(ctx.session, affected)
     team = _resolve(command.team, github)
     if team is None:
-        names = ", ".join(affected) or "none"
-        return Result(text, False, f"`{command.team}` is not a team this change asks ({names})")
+        return Result(text, False, _not_asked(command.team, affected))
     row = ctx.session.get(Team, team)
     maintainers = {m.lower() for m in (row.maintainers if row is not None else [])}
     if login.lower() in maintainers:
@@ -443,31 +488,39 @@ def _waive(ctx: Context, command: Command) -> Result:
     elif (admin := _admin(ctx)) is not None:
         proof = evidence(ctx.author, admin, CHECKED_BY + " of the admin team")
     else:
+        admin = ctx.settings.github_admin_team
+        also = f" and the members of the admin team `{admin}`" if admin else ""
         return Result(
             text,
             False,
-            f"@{login} may not waive {team}: only its maintainers and the admin team may",
+            f"@{login} may not waive {team}: only its maintainers (`maintainers` in "
+            f"`teams/{team}.yaml` of the registry){also} may",
         )
     until = _end_of(command.until)
     applied = [p for p in ctx.proposals if team in p.required]
     for proposal in applied:
         waive(ctx.session, proposal.id, team, login, command.reason, until, proof)
-    return Result(text, True, f"team {team} waived until {command.until.isoformat()}", applied)
+    names = ", ".join(p.contract_id for p in applied)
+    return Result(
+        text, True, f"team {team} waived until {command.until.isoformat()} on {names}", applied
+    )
 
 
 def _force(ctx: Context, command: Command) -> Result:
     admin = _admin(ctx)
     if admin is None:
-        who = ctx.settings.github_admin_team or "no admin team is configured"
-        return Result(
-            command.source,
-            False,
-            f"@{ctx.author.login} may not force-publish: admins only ({who})",
+        team = ctx.settings.github_admin_team
+        who = (
+            f"only the members of the admin team `{team}` may"
+            if team
+            else "nobody may, since no admin team is configured (`TESSERA_GITHUB_ADMIN_TEAM`)"
         )
+        return Result(command.source, False, f"@{ctx.author.login} may not force-publish: {who}")
     proof = evidence(ctx.author, admin, CHECKED_BY + " of the admin team")
     for proposal in ctx.proposals:
         force_publish(ctx.session, proposal.id, ctx.author.login, command.reason or "", proof)
-    return Result(command.source, True, "force-published", list(ctx.proposals))
+    names = ", ".join(p.contract_id for p in ctx.proposals)
+    return Result(command.source, True, f"force-published {names}", list(ctx.proposals))
 
 
 # --- open to anyone ------------------------------------------------------------------------
@@ -478,31 +531,33 @@ def _recheck(ctx: Context, command: Command) -> Result:
 
 
 def _status(ctx: Context, command: Command) -> Result:
-    from . import render
+    """Per proposal: where it stands (what it waits on, or how it ended) and, per team, its
+    standing and the declared usages that break for it (the spec judged again)."""
+    from . import checks, lifecycle, render, standing
+    from .proposal_issues import impact_of_proposal
 
     sections = []
     for proposal in ctx.proposals:
-        current = status(proposal)
-        github = _github_teams(ctx.session, sorted(proposal.required))
-        rows = [
-            render.TeamRow(
-                team=t.team,
-                status=t.state,
-                github_team=github.get(t.team),
-                actor=t.acknowledgement.actor if t.acknowledgement else None,
-                note=(t.acknowledgement.reason if t.acknowledgement else None)
-                or (f"until {t.waiver.until.date()}" if t.waiver else None),
-            )
-            for t in current.teams
-        ]
+        live = proposal.state in LIVE
+        impact = impact_of_proposal(ctx.session, ctx.gh, proposal)
+        slugs = _github_teams(ctx.session, sorted(proposal.required))
         sections.append(
             render.ContractSection(
                 contract_id=proposal.contract_id,
                 verdict="breaking" if proposal.breaking else "safe",
                 required_bump=proposal.bump,
-                teams=rows,
+                teams=standing.team_rows(proposal, standing.broken_usages(impact), slugs),
                 current_version=proposal.current_version,
-                proposed_version=proposal.proposed_version,
+                proposed_version=proposal.published_version or proposal.proposed_version,
+                proposal_url=checks.proposal_issue_url(ctx.session, ctx.gh, proposal),
+                breaking=len(proposal.breaking),
+                proposal_state=proposal.state if live else None,
+                waiting_on=standing.waiting_on(proposal) if live else (),
+                no_ack_reason=standing.no_ack_reason(proposal, impact) if live else None,
+                forced_by=proposal.forced_by,
+                force_reason=proposal.force_reason,
+                ending=lifecycle.ending_of(ctx.session, proposal),
+                origin=lifecycle.origin_of(ctx.session, ctx.gh, proposal),
             )
         )
     return Result(command.source, True, "status", kind="status", sections=sections)
@@ -510,6 +565,14 @@ def _status(ctx: Context, command: Command) -> Result:
 
 def _help(ctx: Context, command: Command) -> Result:
     return Result(command.source, True, "the commands are listed below", kind="help")
+
+
+def _version(ctx: Context, command: Command) -> Result:
+    """The producer's version (``versions.give_version``): it needs no proposal (a compatible
+    change has none), and is applied at most once per comment by its own record."""
+    from .versions import give_version
+
+    return give_version(ctx, command)
 
 
 VERBS: dict[str, Callable[[Context, Command], Result]] = {
@@ -524,12 +587,18 @@ VERBS: dict[str, Callable[[Context, Command], Result]] = {
     "recheck": _recheck,
     "status": _status,
     "help": _help,
+    "version": _version,
 }
-OPEN_VERBS = frozenset({"recheck", "status", "help"})
+OPEN_VERBS = frozenset({"recheck", "status", "help", "version"})
 
 
 def _reply(
-    gh: Installation, repo: str, number: int, source_id: int, results: Sequence[Result]
+    gh: Installation,
+    repo: str,
+    number: int,
+    source_id: int,
+    results: Sequence[Result],
+    settings: Settings,
 ) -> None:
     """One reply comment for a comment's (or review's) commands, found again by its marker."""
     from . import render
@@ -543,6 +612,7 @@ def _reply(
             message=result.message,
             suggestion=result.suggestion,
             status=tuple(result.sections),
+            admin_team=settings.github_admin_team,
         )
         parts.append(render.command_reply(view))
     marker = reply_marker(source_id)
@@ -584,7 +654,7 @@ def on_review(
     if result.accepted:
         refresh(session, gh, result.proposals, settings)
     elif "several" in result.message:  # a non-member's review is ordinary code review: silent
-        _reply(gh, repo, number, review.id, [result])
+        _reply(gh, repo, number, review.id, [result], settings)
     return [result]
 
 

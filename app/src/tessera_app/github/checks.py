@@ -1,16 +1,27 @@
 """Check runs: one per contract (``tessera/<contract-id>``) on the pull request's head commit.
 
     conclusion(outcome)                     success | neutral | action_required | failure
-    publish(session, gh, outcome)           create or update the check run (idempotent)
-    refresh_checks(session, gh, proposal)   after a decision (G4): judge the pull request
-                                            again, so the check says ``success`` once approved
+    publish(session, gh, outcome, settings) create or update the check run (idempotent)
+    refresh_checks(session, gh, proposal)   after a decision: judge the pull request again,
+                                            so the check says ``success`` once approved; a
+                                            finished proposal gets its final check
     on_check_run / on_check_suite           "Re-run" on GitHub: judge the pull request again
 
 Conclusions: ``failure`` when the spec does not parse (the engine's one-line error, annotated
-at file:line) or is missing at its registered path (removed or renamed); ``action_required``
+at file:line) or is missing at its registered path (removed or renamed), or when the contract
+is versioned ``enforce`` and the producer's version is missing, unusable or smaller than the
+findings require (the first note says which version is needed); ``action_required``
 while the proposal waits on acknowledgements (or a hold); ``success`` when compatible or
 approved; ``neutral`` when only dangerous findings remain, or when a break concerns no declared
 consumer (it publishes on merge, with a note).
+
+The title says in one line what a person must know (``1 breaking change, waiting on 2 teams``,
+``The spec was deleted``, ``Published as 3.0.0``); the summary says where the proposal stands
+and what to do; the text lists the findings. The final check of a published, withdrawn or
+expired proposal says how it ended, and a published one lists the findings it published (the
+diff of the two versions), so its counts and its findings agree. ``details_url`` is the
+proposal issue when there is one, else tessera-app's ``/checks/help`` page
+(``TESSERA_PUBLIC_URL``; unset: no link).
 
 A check run is found again by (repository, head commit, name): first in the ``check_runs``
 bookkeeping table, then by the gateway's own lookup; annotations (findings with a location in
@@ -19,19 +30,21 @@ the proposed spec) go in batches of 50 through the gateway.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from tessera_engine.model import Finding, Severity
+from tessera_engine.registry.impact_result import ImpactResult
 
 from ..db.github_models import CheckRunRecord
 from ..db.registry_models import Contract
 from ..db.workflow_models import Proposal
 from ..settings import Settings
-from ..workflow_state import LIVE, status
-from . import render
+from ..workflow_state import LIVE, NO_CONSUMERS_NOTE
+from . import lifecycle, links, render, standing
 from .gateway import Annotation, Installation
 
 if TYPE_CHECKING:
@@ -52,8 +65,8 @@ def check_name(contract_id: str) -> str:
 
 
 def conclusion(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return "failure"
+    if outcome.error is not None or outcome.version_failure is not None:
+        return "failure"  # the spec, or its version under ``versioning: enforce``
     proposal = outcome.proposal
     if proposal is not None and proposal.state in LIVE and proposal.breaking:
         if proposal.state == "open":
@@ -75,8 +88,24 @@ def verdict(outcome: Outcome) -> str:
     return "safe" if outcome.findings else "unchanged"
 
 
+def problem_of(error: SpecError | None) -> render.SpecProblem | None:
+    """What the messages say about a spec that could not be judged: it does not parse (the
+    engine's error, its ``file:line[:column]`` apart), was deleted by the pull request, or is
+    not at its registered path."""
+    if error is None:
+        return None
+    if error.missing:
+        kind = "deleted" if getattr(error, "deleted", False) else "missing"
+        return render.SpecProblem(kind, error.message, error.path)
+    location, message = None, error.message
+    if error.path and error.message.startswith(error.path + ":"):
+        location, _, message = error.message.partition(": ")
+    return render.SpecProblem("unparsable", message, error.path, location)
+
+
 def error_title(error: SpecError) -> str:
-    return "The spec is missing" if error.missing else "The spec does not parse"
+    problem = problem_of(error)
+    return problem.title if problem is not None else ""
 
 
 def annotations_of(outcome: Outcome) -> list[Annotation]:
@@ -112,14 +141,22 @@ def annotations_of(outcome: Outcome) -> list[Annotation]:
     return found
 
 
-def view(outcome: Outcome) -> render.CheckRunView:
-    """What the check run shows (G2's template input)."""
+TOLD_ELSEWHERE = (NO_CONSUMERS_NOTE, "merged before approval", "force-published by")
+"""Proposal notes the messages already say in their own words (no acknowledgement needed,
+how a publication went): not repeated as notes."""
+
+
+def view(outcome: Outcome, proposal_url: str | None = None) -> render.CheckRunView:
+    """What the check run of one judgement shows: the counts and findings, each team's
+    standing and what breaks for it, what the proposal waits on (or why it needs nobody), or
+    why the spec could not be judged."""
     impact = outcome.impact
-    notes = list(outcome.notes)
-    if outcome.error is not None:
-        notes.insert(0, f"{error_title(outcome.error)}: {outcome.error.message}")
-    if outcome.proposal is not None:
-        notes += [n for n in outcome.proposal.notes if n not in notes]
+    proposal = outcome.proposal
+    live = proposal if proposal is not None and proposal.state in LIVE else None
+    failure = getattr(outcome, "version_failure", None)
+    notes = [n for n in outcome.notes if n != failure]
+    if proposal is not None:
+        notes += [n for n in proposal.notes if n not in notes and n != failure]
     return render.CheckRunView(
         contract_id=outcome.contract,
         verdict=verdict(outcome),
@@ -139,7 +176,15 @@ def view(outcome: Outcome) -> render.CheckRunView:
         current_version=outcome.against,
         proposed_version=impact.versions.proposed if impact is not None else None,
         teams=team_rows(outcome),
-        notes=notes,
+        proposal_url=proposal_url,
+        notes=[n for n in notes if not n.startswith(TOLD_ELSEWHERE)],
+        proposal_state=live.state if live is not None else None,
+        waiting_on=standing.waiting_on(live) if live is not None else (),
+        no_ack_reason=standing.no_ack_reason(live, impact) if live is not None else None,
+        forced_by=live.forced_by if live is not None else None,
+        force_reason=live.force_reason if live is not None else None,
+        problem=problem_of(outcome.error),
+        failure=failure,
     )
 
 
@@ -152,48 +197,29 @@ def _location(outcome: Outcome, finding: Finding) -> str | None:
 
 def team_rows(outcome: Outcome) -> list[render.TeamRow]:
     """Each team the proposal asks (with its standing) or informs, and what breaks for it."""
-    proposal = outcome.proposal
-    if proposal is None:
+    if outcome.proposal is None:
         return []
-    breaks = broken_usages(outcome)
-    rows: list[render.TeamRow] = []
-    for team in status(proposal).teams:
-        ack, waiver = team.acknowledgement, team.waiver
-        note = None
-        if ack is not None and ack.kind == "blocked":
-            note = ack.reason
-        elif ack is not None and ack.target_date is not None:
-            note = f"until {ack.target_date.date().isoformat()}"
-        elif waiver is not None:
-            note = f"waived until {waiver.until.date().isoformat()}: {waiver.reason or ''}"
-        actor = ack.actor if ack is not None else (waiver.actor if waiver is not None else None)
-        usages = [f"{b.consumer}: {b.usage}" for b in breaks.get(team.team, [])]
-        rows.append(render.TeamRow(team.team, team.state, None, usages, actor, note))
-    rows += [render.TeamRow(team, "informed") for team in sorted(proposal.informed)]
-    return rows
+    return standing.team_rows(outcome.proposal, standing.broken_usages(outcome.impact))
 
 
-def broken_usages(outcome: Outcome) -> dict[str, list[render.BrokenUsage]]:
-    """Per team, the declared usages a breaking finding meets (from the impact)."""
-    found: dict[str, list[render.BrokenUsage]] = {}
-    if outcome.impact is None:
-        return found
-    for consumer in outcome.impact.consumers:
-        for match in consumer.matches:
-            if match.needs_acknowledgement:
-                usage = match.usage or "everything (no declared uses)"
-                found.setdefault(consumer.team, []).append(
-                    render.BrokenUsage(
-                        consumer.consumer, usage, f"{match.finding.path}: {match.finding.message}"
-                    )
-                )
-    return found
+def proposal_issue_url(session: Session, gh: Installation, proposal: Proposal | None) -> str | None:
+    """The web page of ``proposal``'s issue in the registry repository, if it has one."""
+    if proposal is None:
+        return None
+    from .proposal_issues import issue_of
+
+    row = issue_of(session, proposal)
+    return links.issue_url(gh, row.repo, row.issue) if row is not None else None
 
 
-def publish(session: Session, gh: Installation, outcome: Outcome) -> int:
-    """Create or update the check run of ``outcome`` (one per head commit and contract)."""
-    output = render.check_run(view(outcome))
-    title = error_title(outcome.error) if outcome.error is not None else output.title
+def publish(
+    session: Session, gh: Installation, outcome: Outcome, settings: Settings | None = None
+) -> int:
+    """Create or update the check run of ``outcome`` (one per head commit and contract). Its
+    details link is the proposal issue, else tessera-app's page that explains the check
+    conclusions (``TESSERA_PUBLIC_URL``), else none."""
+    issue = proposal_issue_url(session, gh, outcome.proposal)
+    output = render.check_run(view(outcome, issue))
     return upsert(
         session,
         gh,
@@ -201,8 +227,9 @@ def publish(session: Session, gh: Installation, outcome: Outcome) -> int:
         outcome.head_sha,
         check_name(outcome.contract),
         conclusion(outcome),
-        render.CheckRunOutput(title, output.summary, output.text),
+        output,
         annotations_of(outcome),
+        details_url=issue or links.check_help_url(settings),
     )
 
 
@@ -215,6 +242,7 @@ def upsert(
     result: str,
     output: render.CheckRunOutput,
     notes: Sequence[Annotation] = (),
+    details_url: str | None = None,
 ) -> int:
     check_id = gh.upsert_check_run(
         repo,
@@ -226,6 +254,7 @@ def upsert(
         summary=output.summary,
         text=output.text,
         annotations=notes,
+        details_url=details_url,
     )
     record = session.get(CheckRunRecord, (repo, head_sha, name))
     if record is None:
@@ -257,18 +286,10 @@ def refresh_checks(
         return
     if proposal.state == "superseded":
         return  # its successor's check is the one that counts
-    final = render.CheckRunView(
-        contract_id=proposal.contract_id,
-        verdict="breaking" if proposal.breaking else "safe",
-        conclusion="success" if proposal.state == "published" else "neutral",
-        counts={"breaking": len(proposal.breaking)},
-        findings=[],
-        required_bump=proposal.bump,
-        current_version=proposal.current_version,
-        proposed_version=proposal.published_version or proposal.proposed_version,
-        notes=[_final_note(proposal), *proposal.notes],
-    )
-    output = render.check_run(final)
+    from .proposal_issues import impact_of_proposal
+
+    issue = proposal_issue_url(session, gh, proposal)
+    final = final_view(session, proposal, issue, impact_of_proposal(session, gh, proposal))
     upsert(
         session,
         gh,
@@ -276,16 +297,54 @@ def refresh_checks(
         proposal.head_sha,
         check_name(proposal.contract_id),
         final.conclusion,
-        render.CheckRunOutput(_final_note(proposal), output.summary, output.text),
+        render.check_run(final),
+        details_url=issue or links.check_help_url(settings),
     )
 
 
-def _final_note(proposal: Proposal) -> str:
-    if proposal.state == "published":
-        return f"Published as {proposal.published_version}"
-    if proposal.state == "withdrawn":
-        return "Withdrawn: the pull request was closed without merging"
-    return f"The proposal is {proposal.state}: push again or /tessera recheck to judge anew"
+def final_view(
+    session: Session,
+    proposal: Proposal,
+    proposal_url: str | None = None,
+    judged: ImpactResult | None = None,
+) -> render.CheckRunView:
+    """The last check of a finished proposal: how it ended (published as X, withdrawn,
+    expired), where each team stood and what breaks for it (``judged``: the proposal's impact,
+    ``proposal_issues.impact_of_proposal``), and for a publication the findings it published
+    (judged again between the two published versions), so its counts and its findings agree."""
+    published = _published_findings(proposal, judged) if proposal.state == "published" else []
+    counts = dict(Counter(f.severity for f in published)) or {"breaking": len(proposal.breaking)}
+    return render.CheckRunView(
+        contract_id=proposal.contract_id,
+        verdict="breaking" if proposal.breaking else "safe",
+        conclusion="success" if proposal.state == "published" else "neutral",
+        counts=counts,
+        findings=published,
+        required_bump=proposal.bump,
+        current_version=proposal.current_version,
+        proposed_version=proposal.published_version or proposal.proposed_version,
+        teams=standing.team_rows(proposal, standing.broken_usages(judged)),
+        proposal_url=proposal_url,
+        notes=[n for n in proposal.notes if not n.startswith(TOLD_ELSEWHERE)],
+        ending=lifecycle.ending_of(session, proposal),
+    )
+
+
+def _published_findings(proposal: Proposal, judged: ImpactResult | None) -> list[render.FindingRow]:
+    """The findings a publication published, located in its version's files."""
+    if judged is None:
+        return []
+    prefix = f"{proposal.contract_id}@{proposal.published_version}:"
+    return [
+        render.FindingRow(
+            f.severity.value,
+            f.rule,
+            f.path,
+            f.message,
+            f"{f.location.file.removeprefix(prefix)}:{f.location.line}" if f.location else None,
+        )
+        for f in judged.diff.findings
+    ]
 
 
 def on_check_run(

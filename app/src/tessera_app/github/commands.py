@@ -14,11 +14,14 @@ word: it can be part of a reason but never an option. The command word is case-i
     /tessera hold [REASON...] [--as TEAM]
     /tessera unhold [--as TEAM]
     /tessera recheck | status | help
+    /tessera version VERSION [--contract ID]                (the contract's owner team)
     /tessera force-publish REASON...                        (admin)
     /tessera waive TEAM --until YYYY-MM-DD --reason REASON  (admin)
 
 Who may do what is not decided here: authority comes from GitHub team membership (``acks``).
 Nor is time: a date is parsed here, and ``acks`` refuses a migration date whose day is over.
+A version is checked here to be a semantic version (``tessera_engine.semver``); whether the
+author may give it is ``versions``' to decide.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
+
+from tessera_engine.errors import UsageError
+from tessera_engine.semver import parse as parse_version
 
 PREFIX = "/tessera"
 VERBS = (
@@ -39,6 +45,7 @@ VERBS = (
     "help",
     "force-publish",
     "waive",
+    "version",
 )
 FORMS = (
     "ack",
@@ -52,6 +59,7 @@ FORMS = (
     "help",
     "force-publish",
     "waive",
+    "version",
 )
 """Every command form (the ``kind`` of a ``Command``), as typed after ``/tessera``."""
 
@@ -74,11 +82,16 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/tessera force-publish REASON", "admin: publish without the missing acknowledgements"),
     (
         "/tessera waive TEAM --until YYYY-MM-DD --reason REASON",
-        "admin: waive a team's acknowledgement until a date",
+        "the team's maintainers or an admin: waive its acknowledgement until a date",
+    ),
+    (
+        "/tessera version VERSION [--contract ID]",
+        "producer: the version of this change (a member of the contract's owner team)",
     ),
 )
 """(usage, what it does) for ``/tessera help``."""
 
+_CONTRACT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TEAM = re.compile(r"^@?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -97,6 +110,8 @@ class Command:
     reason: str | None = None
     until: date | None = None
     team: str | None = None  # waive: the team waived
+    version: str | None = None  # version: the semantic version given (normalized)
+    contract: str | None = None  # version: the contract it is for (``--contract``)
 
     @property
     def admin(self) -> bool:
@@ -222,7 +237,7 @@ class _BadArguments(ValueError):
     pass
 
 
-_OPTIONS = {"--as": "as_team", "--until": "until", "--reason": "reason"}
+_OPTIONS = {"--as": "as_team", "--until": "until", "--reason": "reason", "--contract": "contract"}
 
 
 def _arguments(kind: str, number: int, line: str, words: list[str]) -> Command:
@@ -268,6 +283,8 @@ def _build(
         allowed.add("until")
     if kind == "waive":
         allowed |= {"until", "reason"}
+    if kind == "version":
+        allowed.add("contract")
     extra = sorted(set(options) - allowed)
     if extra:
         flag = next(f for f, n in _OPTIONS.items() if n == extra[0])
@@ -298,10 +315,30 @@ def _build(
             until=until,
             team=_team(positional[0], "the team"),
         )
+    if kind == "version":
+        return _version_command(number, line, positional, options.get("contract"))
     if positional:
         hint = " (to act for one of your teams: `--as TEAM`)" if kind in TAKES_AS else ""
         raise _BadArguments(f"`{PREFIX} {kind}` takes no text, got `{_shown(text)}`{hint}")
     return Command(kind, number, line, as_team=as_team, until=until)
+
+
+def _version_command(
+    number: int, line: str, positional: list[str], contract: str | None
+) -> Command:
+    usage = f"`{PREFIX} version VERSION [--contract ID]`, e.g. `{PREFIX} version 3.0.0-rc.1`"
+    if len(positional) != 1:
+        raise _BadArguments(f"`{PREFIX} version` needs exactly one version: {usage}")
+    try:
+        version = str(parse_version(positional[0]))
+    except UsageError:
+        raise _BadArguments(
+            f"`{_shown(positional[0])}` is not a semantic version: MAJOR.MINOR.PATCH with an "
+            "optional pre-release, e.g. `3.0.0` or `3.0.0-rc.1`"
+        ) from None
+    if contract is not None and not _CONTRACT.match(contract):
+        raise _BadArguments(f"--contract: `{_shown(contract)}` is not a contract id")
+    return Command("version", number, line, version=version, contract=contract)
 
 
 def _team(value: str, what: str) -> str:

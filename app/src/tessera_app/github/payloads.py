@@ -183,6 +183,7 @@ class PullRequestEvent:
     before: str | None  # synchronize: the previous head
     after: str | None  # synchronize: the new head
     base_changed_from: str | None  # edited: the previous base branch, when the base changed
+    title_changed_from: str | None = None  # edited: the previous title, when the title changed
 
     @property
     def merged(self) -> bool:
@@ -204,6 +205,7 @@ def pull_request_event(data: Mapping[str, Any]) -> PullRequestEvent:
         before=_optional(data, "before", str),
         after=_optional(data, "after", str),
         base_changed_from=_optional(data, "changes.base.ref.from", str),
+        title_changed_from=_optional(data, "changes.title.from", str),
     )
 
 

@@ -47,15 +47,19 @@ from tessera_engine.errors import TesseraError
 from tessera_engine.registry.impact_result import ImpactResult
 from tessera_engine.registry.versions import dumps
 
-from ..api.registry_engine import NothingToCompare, impact_of, versions_of
+from ..api.registry_engine import ProposedSpec, contract_of, versions_of
 from ..db.base import utcnow
 from ..db.registry_models import Contract, ContractVersion
 from ..db.workflow_models import Proposal, Publication
 from ..mirror import published_version
 from ..queue import enqueue
 from ..settings import Settings
+from ..version_judgement import judge_change, summary_of
 from ..workflow import ImpactSummary, PublishedSpec, close, find, open_or_update
 from ..workflow_state import LIVE
+from ..workflow_versions import latest_version, publish_version
+from . import lifecycle, versions
+from .acks import Membership
 from .gateway_types import GitHubError
 
 if TYPE_CHECKING:
@@ -110,11 +114,14 @@ def on_pull_request_closed(
     files = gh.pull_request_files(repo, number)
     contracts = _contracts_of(session, repo, pr.base_ref, number, files)
     result = Published()
+    pull = versions.PullRequest(repo, number, pr.title, pr.author)
     for contract in contracts:
-        proposal = _publish_contract(session, gh, contract, number, pr.merge_commit_sha, settings)
+        proposal = _publish_contract(
+            session, gh, contract, number, pr.merge_commit_sha, settings, pull
+        )
         if proposal is not None:
             result.proposals.append(proposal)
-    message = _message(result.proposals, f"{repo}#{number}", pr.title)
+    message = _message(session, result.proposals, f"{repo}#{number}", pr.title)
     _commit(session, gh, result, message, settings)
     _finish(session, gh, result.proposals, settings, result.commit)
     return result
@@ -176,10 +183,13 @@ def _publish_contract(
     number: int,
     commit: str,
     settings: Settings,
+    pull: versions.PullRequest | None = None,
 ) -> Proposal | None:
     """Publish ``contract`` as of ``commit`` for ``number`` (a pull request, or a direct
     push's key): its proposal closes as published, the mirror records the version. None when
-    the spec did not change (nothing to publish)."""
+    the spec did not change (nothing to publish). The version is the one the change was judged
+    with (``workflow_versions``); a merge that publishes another one than its pull request's
+    last check showed says so in the publication's notes."""
     from .pull_requests import MissingSpec, read_spec
 
     try:
@@ -189,7 +199,7 @@ def _publish_contract(
         return None
     proposal = find(session, contract.id, number)
     if proposal is None or proposal.state not in (*LIVE, "expired", "published"):
-        summary = _summary(session, contract, files)
+        summary = _summary(session, gh, contract, files, pull)
         if summary is None:
             return None  # the spec is the active version's: nothing to publish
         proposal = open_or_update(
@@ -201,36 +211,51 @@ def _publish_contract(
             actor=ACTOR,
             timeout_days=settings.proposal_timeout_days,
         )
+    if pull is not None and proposal.state != "published":
+        publishing, _ = publish_version(proposal, latest_version(session, contract.id))
+        note = versions.judged_note(session, contract.id, pull.repo, number, publishing)
+        if note is not None and note not in proposal.notes:
+            proposal.notes = [*proposal.notes, note]
     spec = PublishedSpec(files=files, repo=contract.source_repo, paths=tuple(sorted(files)))
     return close(session, proposal.id, True, commit, spec=spec, actor=ACTOR)
 
 
 def _summary(
-    session: Session, contract: Contract, files: Mapping[str, str]
+    session: Session,
+    gh: Installation,
+    contract: Contract,
+    files: Mapping[str, str],
+    pull: versions.PullRequest | None,
 ) -> ImpactSummary | None:
     """The impact of a change that had no proposal (compatible, or a missed webhook); None when
     the files are those of the active version."""
-    judged = _judge(session, contract, files)
+    judged = _judge(session, gh, contract, files, pull)
     return judged[0] if judged is not None else None
 
 
 def _judge(
-    session: Session, contract: Contract, files: Mapping[str, str]
+    session: Session,
+    gh: Installation,
+    contract: Contract,
+    files: Mapping[str, str],
+    pull: versions.PullRequest | None,
 ) -> tuple[ImpactSummary, ImpactResult | None] | None:
-    versions = versions_of(session, contract.id)
-    first = ImpactSummary(contract=contract.id, required={}, breaking=frozenset())
-    if not versions:
-        return first, None
-    if dict(versions[-1].files) == dict(files):
+    """The change judged with the producer's version (the spec's own, and for a pull request
+    ``/tessera version`` or its title), as its check judges it; None when the files are the
+    newest published version's or do not parse."""
+    published = versions_of(session, contract.id)
+    if published and dict(published[-1].files) == dict(files):
         return None
+    spec = ProposedSpec(contract_of(contract), files)
+    found = versions.producer_version(session, contract, spec, pull, Membership(gh))
     try:
-        result = impact_of(session, contract.id, files, None)
-    except NothingToCompare:
-        return first, None
+        judged = judge_change(
+            session, contract.id, spec, found, versions.ask_for(contract, found, pull)
+        )
     except TesseraError as err:
         log.warning("%s: not published, the spec does not parse: %s", contract.id, err)
         return None
-    return ImpactSummary.from_impact(result), result
+    return summary_of(judged), judged.impact
 
 
 # --- the registry commit ---------------------------------------------------------------------
@@ -283,16 +308,24 @@ def _commit(
         )
 
 
-def _message(proposals: Sequence[Proposal], origin: str, title: str | None) -> str:
+def _message(
+    session: Session, proposals: Sequence[Proposal], origin: str, title: str | None
+) -> str:
+    """The registry commit's message: what it publishes, from where, and per version its bump,
+    the commit it was published at and its proposal issue (the audit trailers follow)."""
+    from .proposal_issues import issue_of
+
     published = [p for p in proposals if p.state == "published"]
     names = ", ".join(f"{p.contract_id} {p.published_version}" for p in published)
     lines = [f"Publish {names or 'nothing'} from {origin}", ""]
     if title:
         lines.append(f"{origin}: {title}")
     for p in published:
+        at = "merge commit" if p.pull_request > 0 else "pushed commit"
+        row = issue_of(session, p)
+        issue = f", proposal issue {row.repo}#{row.issue}" if row is not None else ""
         lines.append(
-            f"- {p.contract_id} {p.published_version} ({p.bump}), merge commit "
-            f"{p.merge_commit}, proposal {p.id}"
+            f"- {p.contract_id} {p.published_version} ({p.bump}), {at} {p.merge_commit}{issue}"
         )
     return "\n".join(lines).rstrip() + "\n"
 
@@ -304,13 +337,16 @@ def _finish(
     settings: Settings,
     commit: str | None = None,
 ) -> None:
-    """Close (or update) the proposal issues and finish the checks."""
+    """Close (or update) the proposal issues, finish the checks and the pull request's
+    comment (it says how each proposal ended)."""
     from . import checks
+    from .pull_requests import post_final_comment
 
     for proposal in proposals:
         close_issue(session, gh, proposal, commit)
         if proposal.pull_request > 0:
             checks.refresh_checks(session, gh, proposal, settings)
+    post_final_comment(session, gh, proposals)
 
 
 # --- direct pushes ---------------------------------------------------------------------------
@@ -342,6 +378,7 @@ def on_push(session: Session, gh: Installation, event: PushEvent, settings: Sett
             "repo": repo,
             "commit": event.after,
             "message": head[0] if head else "",
+            "pusher": event.sender.login if event.sender is not None else event.pusher,
             "installation": event.installation_id,
             "contracts": [c.id for c in contracts],
         },
@@ -378,7 +415,10 @@ def judge_direct_push(
         contract = session.get(Contract, contract_id)
         if contract is None:
             continue
-        proposal = _open_direct(session, gh, contract, commit, settings)
+        pusher = push.get("pusher")
+        proposal = _open_direct(
+            session, gh, contract, commit, settings, str(pusher) if pusher else None
+        )
         if proposal is not None:
             opened.append(proposal)
     return opened
@@ -400,7 +440,12 @@ def _merge_of_pull_request(session: Session, gh: Installation, repo: str, commit
 
 
 def _open_direct(
-    session: Session, gh: Installation, contract: Contract, commit: str, settings: Settings
+    session: Session,
+    gh: Installation,
+    contract: Contract,
+    commit: str,
+    settings: Settings,
+    pusher: str | None = None,
 ) -> Proposal | None:
     from .pull_requests import MissingSpec, read_spec
 
@@ -409,7 +454,7 @@ def _open_direct(
     except MissingSpec as err:
         log.warning("direct push not judged: %s", err)
         return None
-    judged = _judge(session, contract, files)
+    judged = _judge(session, gh, contract, files, None)
     if judged is None:
         return None
     summary, impact = judged
@@ -423,7 +468,7 @@ def _open_direct(
         )
     ):
         close(session, older.id, False, actor=ACTOR)  # a later push replaces it
-        close_issue(session, gh, older)
+        close_issue(session, gh, older, replaced_by=commit)
     proposal = open_or_update(
         session,
         contract.id,
@@ -433,6 +478,7 @@ def _open_direct(
         actor=ACTOR,
         timeout_days=settings.proposal_timeout_days,
     )
+    lifecycle.record_direct_push(session, proposal, contract.source_branch, pusher, ACTOR)
     if proposal.state == "approved":
         publish_direct(session, gh, proposal, settings)
         return proposal
@@ -452,7 +498,7 @@ def sync_direct_issue(
     impact = None
     try:
         files = read_spec(gh, contract.source_repo, proposal.head_sha, contract.source_paths)
-        judged = _judge(session, contract, files)
+        judged = _judge(session, gh, contract, files, None)
         impact = judged[1] if judged is not None else None
     except MissingSpec:
         pass
@@ -491,50 +537,18 @@ def _sync_issue(
 # --- the proposal issue at the end -----------------------------------------------------------
 
 
-def closed_marker(proposal_id: int) -> str:
-    return f"<!-- tessera:closed:{proposal_id} -->"
-
-
 def close_issue(
-    session: Session, gh: Installation, proposal: Proposal, registry_commit: str | None = None
+    session: Session,
+    gh: Installation,
+    proposal: Proposal,
+    registry_commit: str | None = None,
+    replaced_by: str | None = None,
 ) -> None:
-    """Close the proposal issue of a published (or withdrawn) proposal with a summary comment
-    (found again by its marker: a retried job edits it instead of posting it twice)."""
-    from . import render
-    from .proposal_issues import issue_of
+    """Close the proposal issue of a proposal that ended (``proposal_issues.close``): a
+    publish summary or a closing comment, and the issue's text says how it ended."""
+    from .proposal_issues import close as close_proposal_issue
 
-    row = issue_of(session, proposal)
-    if row is None or row.closed or proposal.state in LIVE:
-        return
-    contract = session.get(Contract, proposal.contract_id)
-    if proposal.state == "published" and proposal.published_version and proposal.merge_commit:
-        body = render.publish_summary(
-            render.PublishView(
-                contract_id=proposal.contract_id,
-                version=proposal.published_version,
-                bump=proposal.bump,
-                producer_repo=contract.source_repo if contract is not None else "",
-                pull_request=max(proposal.pull_request, 0),
-                merge_commit=proposal.merge_commit,
-                previous_version=proposal.current_version,
-                registry_commit=registry_commit,
-                forced_by=proposal.forced_by,
-                force_reason=proposal.force_reason,
-            )
-        )
-    else:
-        body = render.command_reply(
-            render.ReplyView(
-                kind="accepted",
-                command="",
-                message=f"proposal {proposal.id} is {proposal.state}: this issue is closed",
-            )
-        )
-    marker = closed_marker(proposal.id)
-    gh.upsert_comment(row.repo, row.issue, marker, marker + "\n" + body)
-    gh.update_issue(row.repo, row.issue, state="closed")
-    row.closed = True
-    session.flush()
+    close_proposal_issue(session, gh, proposal, registry_commit, replaced_by)
 
 
 def publish_direct(
@@ -550,7 +564,11 @@ def publish_direct(
         session, gh, contract, proposal.pull_request, proposal.head_sha, settings
     )
     result = Published(proposals=[published] if published is not None else [])
-    origin = f"a direct push to {contract.source_repo} ({proposal.head_sha[:12]})"
-    _commit(session, gh, result, _message(result.proposals, origin, None), settings)
+    pushed = lifecycle.origin_of(session, gh, proposal)
+    by = f", by {pushed.pusher}" if pushed.pusher else ""
+    origin = (
+        f"a direct push to {contract.source_repo} {pushed.branch} ({proposal.head_sha[:12]}{by})"
+    )
+    _commit(session, gh, result, _message(session, result.proposals, origin, None), settings)
     _finish(session, gh, result.proposals, settings, result.commit)
     return result

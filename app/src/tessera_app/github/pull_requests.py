@@ -12,7 +12,9 @@ by index), plus those that already have a live proposal for it (a push that reve
 must update that proposal). For each, the spec is read at the head commit (a path that is not
 a file is read as a directory: protobuf, Avro, GraphQL sources) and judged by the engine with
 the contract's reviewed settings from the mirror (``tessera.yaml`` and ``contracts/*.yaml`` as
-on the registry's default branch), never with anything from the pull request.
+on the registry's default branch), never with anything from the pull request but the
+producer's version (``versions``: the spec's own, ``/tessera version``, or the title's), which
+the contract's versioning policy then judges (``version_judgement``).
 
 Events arrive late, twice or out of order: the pull request is re-read from GitHub before
 deciding, and a judgement that changes nothing leaves the proposal (and its audit log) alone.
@@ -20,7 +22,7 @@ deciding, and a judgement that changes nothing leaves the proposal (and its audi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -30,15 +32,18 @@ from tessera_engine.errors import InputError, TesseraError
 from tessera_engine.model import Finding, Severity
 from tessera_engine.registry.impact_result import ImpactResult
 
-from ..api.registry_engine import PROPOSED, NothingToCompare, impact_of
+from ..api.registry_engine import PROPOSED, ProposedSpec, contract_of
 from ..db.registry_models import Contract
 from ..db.workflow_models import Proposal
 from ..settings import Settings
+from ..version_judgement import judge_change, summary_of
 from ..workflow import ImpactSummary, find, open_or_update
 from ..workflow_state import LIVE
-from . import checks, proposal_issues, render
+from . import checks, links, proposal_issues, render, versions
+from .acks import Membership
 from .gateway import Installation, PullRequestInfo
 from .payloads import PullRequestEvent
+from .versions import title_version
 
 ACTIONS = frozenset({"opened", "synchronize", "reopened", "edited"})
 COMMENT_MARKER = render.PR_COMMENT_MARKER
@@ -52,6 +57,7 @@ class SpecError:
     path: str | None = None
     line: int | None = None
     missing: bool = False  # no file or directory at the registered path (removed, renamed)
+    deleted: bool = False  # missing, and the pull request changes that path: it deleted it
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Outcome:
     proposal: Proposal | None = None
     against: str | None = None  # the active version compared with; None: nothing published
     notes: tuple[str, ...] = field(default=())
+    version_failure: str | None = None  # enforce: why the version fails the check
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -97,7 +104,7 @@ class Outcome:
 def on_pull_request(
     session: Session, gh: Installation, event: PullRequestEvent, settings: Settings
 ) -> list[Outcome]:
-    """Judge the pull request again after ``event`` (closed / merged is G4's ``publish``)."""
+    """Judge the pull request again after ``event`` (a closed one is ``publish``'s)."""
     repo = event.repository.full_name
     if settings.registry_repo and repo == settings.registry_repo:
         from . import registry_prs
@@ -106,9 +113,17 @@ def on_pull_request(
         return []
     if event.action not in ACTIONS:
         return []
-    if event.action == "edited" and not event.base_changed:
-        return []  # a title or body edit changes nothing Tessera judges
+    if event.action == "edited" and not event.base_changed and not _version_retitled(event):
+        return []  # a body edit, or a title edit that gives no version, changes nothing
     return evaluate(session, gh, repo, event.pull_request.number, settings)
+
+
+def _version_retitled(event: PullRequestEvent) -> bool:
+    """A title edit that gives, changes or takes away a version (``[v3.0.0]``)."""
+    before = event.title_changed_from
+    if before is None:
+        return False
+    return title_version(before) != title_version(event.pull_request.title)
 
 
 def evaluate(
@@ -119,15 +134,32 @@ def evaluate(
     pr = gh.pull_request(repo, number)
     if pr.state != "open":
         return []  # closed: the merge (or withdrawal) is handled by the closed event
-    contracts = changed_contracts(session, repo, pr, gh.pull_request_files(repo, number))
-    outcomes = [judge(session, gh, repo, pr, contract, settings) for contract in contracts]
+    changed = gh.pull_request_files(repo, number)
+    contracts = changed_contracts(session, repo, pr, changed)
+    membership = Membership(gh)
+    outcomes = [
+        _deleted_by(judge(session, gh, repo, pr, contract, settings, membership), changed)
+        for contract in contracts
+    ]
+    pages: dict[str, tuple[str | None, str | None]] = {}
     for outcome in outcomes:
-        checks.publish(session, gh, outcome)
-        if outcome.proposal is not None:
+        if outcome.proposal is not None:  # first: the check links to the issue
             proposal_issues.sync(session, gh, outcome, settings)
+        check_id = checks.publish(session, gh, outcome, settings)
+        issue = checks.proposal_issue_url(session, gh, outcome.proposal)
+        pages[outcome.contract] = (links.check_run_url(gh, repo, check_id), issue)
     if outcomes:
-        post_comment(gh, repo, number, outcomes)
+        post_comment(gh, repo, number, outcomes, pages)
     return outcomes
+
+
+def _deleted_by(outcome: Outcome, changed: Sequence[str]) -> Outcome:
+    """A spec missing at the head at a path the pull request changes: the pull request
+    deleted (or moved) it."""
+    error = outcome.error
+    if error is None or not error.missing or not touches(outcome.paths, changed):
+        return outcome
+    return replace(outcome, error=replace(error, deleted=True))
 
 
 def changed_contracts(
@@ -198,9 +230,11 @@ def judge(
     pr: PullRequestInfo,
     contract: Contract,
     settings: Settings,
+    membership: Membership | None = None,
 ) -> Outcome:
-    """Read, diff and assess one contract at the pull request's head; open or update its
-    proposal when the change is breaking (or a live proposal must follow the push)."""
+    """Read, diff and assess one contract at the pull request's head with the producer's
+    version; open or update its proposal when the change breaks a consumer (or a live proposal
+    must follow the push)."""
     base = Outcome(
         contract.id, repo, pr.number, pr.head_sha, tuple(contract.source_paths), pr.title
     )
@@ -210,20 +244,29 @@ def judge(
         path = _clean(contract.source_paths[0])
         return replace(base, error=SpecError(str(err), path, None, missing=True))
     base = replace(base, paths=tuple(sorted(files)))
+    pull = versions.PullRequest(repo, pr.number, pr.title, pr.author)
+    spec = ProposedSpec(contract_of(contract), files)
+    found = versions.producer_version(session, contract, spec, pull, membership or Membership(gh))
     try:
-        result = impact_of(session, contract.id, files, None)
-    except NothingToCompare as err:
-        return replace(base, notes=(str(err) + ": the first version is published on merge",))
+        judged = judge_change(
+            session, contract.id, spec, found, versions.ask_for(contract, found, pull)
+        )
     except InputError as err:
         return replace(base, error=_spec_error(base, err))
     except TesseraError as err:
         return replace(base, error=SpecError(str(err)))
+    versions.record_judged(session, contract.id, repo, pr.number, pr.head_sha, judged.publishes)
+    notes = (judged.failure,) if judged.failure else ()
+    base = replace(base, notes=notes + judged.notes, version_failure=judged.failure)
+    result = judged.impact
+    if result is None:
+        return base  # nothing published yet: the first version publishes on merge
     base = replace(base, impact=result, against=result.versions.current)
     proposal = find(session, contract.id, pr.number)
     live = proposal is not None and proposal.state in LIVE
-    if not result.diff.breaking and not live:
+    summary = summary_of(judged)
+    if not summary.breaking and not live:
         return base
-    summary = ImpactSummary.from_impact(result)
     if proposal is None or not _unchanged(proposal, pr.head_sha, summary):
         proposal = open_or_update(
             session,
@@ -243,6 +286,8 @@ def _unchanged(proposal: Proposal, head_sha: str, summary: ImpactSummary) -> boo
         and proposal.head_sha == head_sha
         and set(proposal.breaking) == summary.breaking
         and proposal.required == summary.required_json()
+        and proposal.proposed_version == summary.proposed_version
+        and proposal.version_origin == summary.version_origin
     )
 
 
@@ -262,20 +307,84 @@ def _at(err: InputError) -> str:
 # --- the sticky comment ---------------------------------------------------------------------------
 
 
-def post_comment(gh: Installation, repo: str, number: int, outcomes: Sequence[Outcome]) -> int:
-    """The one summary comment of the pull request, edited in place (found by its marker)."""
-    view = render.PullRequestCommentView(
-        contracts=[
+def post_comment(
+    gh: Installation,
+    repo: str,
+    number: int,
+    outcomes: Sequence[Outcome],
+    pages: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> int:
+    """The one summary comment of the pull request, edited in place (found by its marker): per
+    contract what its check says (where the proposal stands, or why the spec could not be
+    judged) and each team's standing, with links to its check run and proposal issue
+    (``pages``: contract -> (check run page, proposal issue page))."""
+    sections = []
+    for outcome in outcomes:
+        check_url, issue_url = (pages or {}).get(outcome.contract, (None, None))
+        shown = checks.view(outcome, issue_url)
+        sections.append(
             render.ContractSection(
-                contract_id=o.contract,
-                verdict=checks.verdict(o),
-                required_bump=o.impact.diff.bump.value if o.impact is not None else "none",
-                teams=checks.team_rows(o),
-                current_version=o.against,
-                proposed_version=o.impact.versions.proposed if o.impact is not None else None,
+                contract_id=outcome.contract,
+                verdict=shown.verdict,
+                required_bump=shown.required_bump,
+                teams=shown.teams,
+                current_version=shown.current_version,
+                proposed_version=shown.proposed_version,
+                check_url=check_url,
+                proposal_url=issue_url,
+                breaking=shown.counts.get("breaking", 0),
+                proposal_state=shown.proposal_state,
+                waiting_on=shown.waiting_on,
+                no_ack_reason=shown.no_ack_reason,
+                forced_by=shown.forced_by,
+                force_reason=shown.force_reason,
+                problem=shown.problem,
+                failure=shown.failure,
             )
-            for o in outcomes
-        ],
-        head_sha=outcomes[0].head_sha if outcomes else None,
+        )
+    view = render.PullRequestCommentView(
+        contracts=sections, head_sha=outcomes[0].head_sha if outcomes else None
     )
     return gh.upsert_comment(repo, number, COMMENT_MARKER, render.pull_request_comment(view))
+
+
+def post_final_comment(
+    session: Session, gh: Installation, proposals: Sequence[Proposal]
+) -> list[int]:
+    """The sticky comment of each pull request whose proposals ended (merged: published as X;
+    closed: withdrawn), so that it no longer says what they waited on. The comment ids."""
+    from .lifecycle import origin_of
+    from .proposal_issues import impact_of_proposal
+
+    pulls: dict[tuple[str, int], list[render.ContractSection]] = {}
+    for proposal in proposals:
+        contract = session.get(Contract, proposal.contract_id)
+        if contract is None or proposal.pull_request <= 0 or proposal.state in LIVE:
+            continue
+        issue = checks.proposal_issue_url(session, gh, proposal)
+        final = checks.final_view(
+            session, proposal, issue, impact_of_proposal(session, gh, proposal)
+        )
+        pulls.setdefault((contract.source_repo, proposal.pull_request), []).append(
+            render.ContractSection(
+                contract_id=proposal.contract_id,
+                verdict=final.verdict,
+                required_bump=final.required_bump,
+                teams=final.teams,
+                current_version=final.current_version,
+                proposed_version=final.proposed_version,
+                proposal_url=issue,
+                breaking=len(proposal.breaking),
+                ending=final.ending,
+                origin=origin_of(session, gh, proposal),
+            )
+        )
+    return [
+        gh.upsert_comment(
+            repo,
+            number,
+            COMMENT_MARKER,
+            render.pull_request_comment(render.PullRequestCommentView(sections)),
+        )
+        for (repo, number), sections in pulls.items()
+    ]
