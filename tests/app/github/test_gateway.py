@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tessera_app.github.gateway import Annotation, GitHubError, Installation
+from tessera_app.github.gateway import COMMIT_ATTEMPTS, Annotation, GitHubError, Installation
 
 from .conftest import FakeGitHub
 
@@ -311,3 +311,31 @@ def test_repositories_outside_the_installation_are_not_found(repo: FakeGitHub) -
     with pytest.raises(GitHubError) as err:
         repo.gh.pull_request("other/secret", 1)
     assert err.value.status == 404
+
+
+def test_commit_files_keeps_trying_while_the_branch_moves_then_says_conflict(
+    repo: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy registry branch: rebuilt on each new tip (a publication must land), and a
+    branch that never stops moving is a conflict to retry later (409), not a refusal (422)."""
+    gh, state = repo.gh, repo.state
+    real = Installation._commit_on_tip
+    moves: list[int] = []
+
+    def racing(self: Installation, *args: object) -> str:
+        sha = real(self, *args)  # type: ignore[arg-type]
+        if len(moves) < limit:
+            moves.append(1)
+            state.push(REPO, "main", {f"other-{len(moves)}.yaml": "pushed meanwhile"})
+        return sha
+
+    monkeypatch.setattr(Installation, "_commit_on_tip", racing)
+    limit = COMMIT_ATTEMPTS - 1  # the last attempt lands
+    sha = gh.commit_files(REPO, "main", "publish", {"published/a.yaml": "A"})
+    assert state.repo(REPO).refs["heads/main"] == sha
+    moves.clear()
+    limit = COMMIT_ATTEMPTS  # it never lands
+    with pytest.raises(GitHubError) as raised:
+        gh.commit_files(REPO, "main", "publish", {"published/b.yaml": "B"})
+    assert raised.value.status == 409
+    assert "published/b.yaml" not in state.files_at(REPO, "main")

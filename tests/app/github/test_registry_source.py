@@ -25,7 +25,7 @@ from tessera_app.db.base import transaction
 from tessera_app.db.mirror_models import RegistrySync
 from tessera_app.db.queue_models import Job
 from tessera_app.db.registry_models import Contract, Installation, Repository, Team
-from tessera_app.github import registry_prs
+from tessera_app.github import reconcile, registry_prs
 from tessera_app.github.fake.state import FakeState
 from tessera_app.queue import enqueue
 from tessera_app.settings import Settings
@@ -330,3 +330,26 @@ def test_a_resync_that_lost_a_race_is_retried(journey: Journey, monkeypatch: Any
     assert applied(journey) == "f" * 40
     with journey.sessions() as session:
         assert session.get(Team, "search") is None
+
+
+def test_a_published_version_the_registry_lost_is_written_back(journey: Journey) -> None:
+    """The registry commit of a publication failed for good, or someone removed the file: the
+    follow of the registry reports it missing, and reconciliation writes it back as published
+    (one commit, audited); a version someone else put in the mirror is only reported."""
+    run_job(journey, "github.registry_resync")
+    publish_breaking(journey)
+    path = "contracts/orders-api/versions/3.0.0.json"
+    published_text = journey.fake.files_at(REGISTRY, "main")[path]
+    journey.fake.push(REGISTRY, "main", {path: None}, message="tidy up")  # removed by hand
+    run_job(journey, "github.registry_resync")
+    assert ("version-missing", "contract:orders-api@3.0.0") in findings(journey)
+    with transaction(journey.sessions) as session:
+        report = reconcile.run(session, journey.app, journey.settings)
+    assert report.restored == ["orders-api@3.0.0"]
+    assert journey.fake.files_at(REGISTRY, "main")[path] == published_text
+    assert journey.registry_commits()[0].startswith("Restore orders-api 3.0.0")
+    assert audited(journey, "registry.version.restored") == ["contract:orders-api@3.0.0"]
+    run_job(journey, "github.registry_resync")
+    assert ("version-missing", "contract:orders-api@3.0.0") not in findings(journey)
+    with transaction(journey.sessions) as session:  # nothing more to do
+        assert reconcile.run(session, journey.app, journey.settings).restored == []

@@ -51,6 +51,7 @@ version whose pull requests document ``merge_commit_sha`` (2026-03-10 removed it
 GitHub until at least 2028-03-10, and the one ``@octokit/openapi`` describes, which the fake
 GitHub's answers are validated against. Only fields this version documents are read."""
 PER_PAGE = 100
+COMMIT_ATTEMPTS = 5  # a registry commit rebuilt on a branch that moved meanwhile
 MAX_PAGES = 30  # 3000 items: GitHub's own cap for a pull request's files
 
 __all__ = [
@@ -538,14 +539,17 @@ class Installation:
         """One commit on ``branch`` writing ``files`` (path -> text); returns the commit sha.
 
         Through the Git Data API: blobs, a tree on the branch tip's tree, a commit, then a
-        fast-forward of the ref; when the branch moved meanwhile (422), rebuilt once on the new tip.
+        fast-forward of the ref; when the branch moved meanwhile (422), rebuilt on the new tip,
+        up to ``COMMIT_ATTEMPTS`` times. A branch that keeps moving is a ``GitHubError`` 409
+        (a conflict to try again later, never a refusal: the publication must reach the
+        registry).
         """
         owner, name = _split(repo)
         entries = [
             {"path": path, "mode": "100644", "type": "blob", "sha": self._put_blob(repo, text)}
             for path, text in sorted(files.items())
         ]
-        for attempt in (1, 2):
+        for _ in range(COMMIT_ATTEMPTS):
             sha = self._commit_on_tip(owner, name, branch, message, entries)
             try:
                 update = self.rest.git.update_ref
@@ -553,9 +557,11 @@ class Installation:
                 self._call("PATCH", update, owner, name, f"heads/{branch}", data=data)
                 return sha
             except GitHubError as exc:
-                if exc.status != 422 or attempt == 2:
+                if exc.status != 422:
                     raise
-        raise AssertionError("unreachable")
+        raise GitHubError(
+            409, f"{repo}: {branch} moved under each of {COMMIT_ATTEMPTS} commits; try again"
+        )
 
     def _put_blob(self, repo: str, text: str) -> str:
         owner, name = _split(repo)

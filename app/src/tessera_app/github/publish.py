@@ -280,6 +280,50 @@ def version_file(session: Session, proposal: Proposal) -> tuple[str, str] | None
     return version_path(row.contract_id, row.version), dumps(published_version(row))
 
 
+def restore(
+    session: Session, gh: Installation, rows: Sequence[ContractVersion], settings: Settings
+) -> str | None:
+    """Write back the version files of ``rows`` (versions the App published) that the registry
+    branch lacks, in one commit (audit trailers included); the commit, or None when nothing
+    was missing. A publication whose registry commit failed, or a version file someone
+    removed, is how the registry comes to lack one: what was published stays published."""
+    from ..audit import record
+    from ..audit_checkpoints import committed_head
+    from ..audit_trailers import with_trailers
+
+    if not settings.registry_repo:
+        return None
+    files = {
+        version_path(row.contract_id, row.version): dumps(published_version(row))
+        for row in rows
+        if gh.read_file(
+            settings.registry_repo,
+            version_path(row.contract_id, row.version),
+            settings.registry_branch,
+        )
+        is None
+    }
+    if not files:
+        return None
+    names = ", ".join(f"{row.contract_id} {row.version}" for row in rows)
+    for row in rows:
+        if version_path(row.contract_id, row.version) in files:
+            record(
+                session,
+                action="registry.version.restored",
+                actor=ACTOR,
+                subject=f"contract:{row.contract_id}@{row.version}",
+                details={"registry": settings.registry_repo, "commit": row.source_commit},
+            )
+    message = (
+        f"Restore {names}: published by Tessera, missing from {settings.registry_branch}\n\n"
+        "What was published stays published: these version files are written back as they were "
+        "published (the source commit and pull request are inside each file).\n"
+    )
+    message = with_trailers(message, committed_head(session))
+    return gh.commit_files(settings.registry_repo, settings.registry_branch, message, files)
+
+
 def _commit(
     session: Session, gh: Installation, result: Published, message: str, settings: Settings
 ) -> None:

@@ -13,6 +13,10 @@ scheduled by the worker every ``worker.PERIODIC`` period).
    here (a stored one is the job queue's to retry), is redelivered (``POST .../attempts``);
    a delivery already tried ``MAX_ATTEMPTS`` times is left alone, so a delivery that can never
    succeed is not redelivered for ever. At most ``MAX_REDELIVERIES`` per run.
+3. Published versions: a version the App published that the registry repository lacks (the
+   mirror's follow of the registry branch reports it as a ``version-missing`` finding: its
+   registry commit failed for good, or someone removed the file) is written back, in one
+   commit, and audited (``registry.version.restored``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.github_models import CheckRunRecord, Delivery
@@ -44,11 +48,13 @@ class Report:
     judged: list[str] = field(default_factory=list)  # "owner/repo#N" judged again
     redelivered: list[str] = field(default_factory=list)  # delivery guids
     skipped_repos: list[str] = field(default_factory=list)  # no installation known
+    restored: list[str] = field(default_factory=list)  # "contract@version" written back
 
     def __str__(self) -> str:
         return (
             f"{len(self.judged)} pull requests judged again, {len(self.redelivered)} "
-            f"deliveries redelivered, {len(self.skipped_repos)} repositories not installed"
+            f"deliveries redelivered, {len(self.restored)} published versions written back, "
+            f"{len(self.skipped_repos)} repositories not installed"
         )
 
 
@@ -56,7 +62,56 @@ def run(session: Session, app: GitHubApp, settings: Settings) -> Report:
     report = Report()
     rejudge(session, app, settings, report)
     redeliver(session, app, report)
+    restore_published(session, app, settings, report)
     return report
+
+
+def restore_published(session: Session, app: GitHubApp, settings: Settings, report: Report) -> None:
+    """Versions the App published that the registry repository lacks (the mirror's follow of
+    the registry found them missing: a registry commit that failed for good, or a file someone
+    removed) are written back."""
+    from ..db.mirror_models import MirrorFinding
+    from ..db.registry_models import ContractVersion
+    from ..db.workflow_models import Publication
+    from ..mirror_findings import VERSION_MISSING
+    from .publish import restore
+
+    if not settings.registry_repo:
+        return
+    missing = session.scalars(
+        select(MirrorFinding).where(
+            MirrorFinding.kind == VERSION_MISSING, MirrorFinding.source.startswith("github:")
+        )
+    ).all()
+    rows = []
+    for finding in missing:
+        contract, version = finding.details.get("contract"), finding.details.get("version")
+        published = session.scalars(
+            select(Publication.id)
+            .where(Publication.contract_id == contract, Publication.version == version)
+            .limit(1)
+        ).first()
+        if published is None:
+            continue  # not the App's publication: reported, not written (mirror_findings)
+        row = session.scalars(
+            select(ContractVersion).where(
+                ContractVersion.contract_id == contract, ContractVersion.version == version
+            )
+        ).one_or_none()
+        if row is not None:
+            rows.append(row)
+    if not rows:
+        return
+    installation = session.scalars(
+        select(Repository.installation_id).where(
+            func.lower(Repository.full_name) == settings.registry_repo.lower()
+        )
+    ).first()
+    if installation is None:
+        report.skipped_repos.append(settings.registry_repo)
+        return
+    if restore(session, app.installation(installation), rows, settings) is not None:
+        report.restored += [f"{row.contract_id}@{row.version}" for row in rows]
 
 
 def rejudge(session: Session, app: GitHubApp, settings: Settings, report: Report) -> None:
