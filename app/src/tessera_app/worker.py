@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .db.base import database_unavailable, transaction, utcnow
 from .db.queue_models import Job
-from .github import handlers as _github_handlers  # noqa: F401  (registers the github.* jobs)
+from .github import handlers as _github_handlers
 from .io_boundary import releasing
 from .queue import (
     DEFAULT_LEASE,
@@ -98,6 +98,7 @@ def expire_proposals(session: Session, payload: dict[str, Any]) -> None:
     from . import workflow
 
     changed = workflow.expire_due(session)
+    _github_handlers.tell_github(session, changed)  # their checks, issues and comments
     log.info("proposals expired or reopened: %d", len(changed))
 
 

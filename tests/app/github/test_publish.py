@@ -158,3 +158,32 @@ def test_a_merge_without_its_merge_commit_is_retried_not_withdrawn(journey: Jour
     journey.work()
     (proposal,) = journey.proposals()
     assert (proposal.state, proposal.merge_commit) == ("published", merge)
+
+
+def test_a_proposal_that_expires_says_so_on_github(journey: Journey) -> None:
+    """The clock ends a proposal (no GitHub event does): its check, issue and comment are
+    brought up to date by the worker all the same."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tessera_app.db.base import transaction, utcnow
+    from tessera_app.db.workflow_models import Proposal
+    from tessera_app.queue import enqueue
+
+    number = journey.open_breaking_pr()
+    journey.send("pull_request", journey.pull_request(number))
+    journey.work()
+    (issue,) = journey.registry_issues()
+    assert issue.state == "open"
+    with transaction(journey.sessions) as session:
+        session.execute(update(Proposal).values(expires_at=utcnow() - timedelta(minutes=1)))
+        enqueue(session, "proposals.expire", {})
+    journey.work()
+    (proposal,) = journey.proposals()
+    assert proposal.state == "expired"
+    (issue,) = journey.registry_issues()
+    assert issue.state == "closed" and "expired" in issue.title
+    assert journey.check().conclusion == "neutral"
+    assert "expired" in (journey.check().title or "").lower()
+    assert all(job.state == "done" for job in journey.jobs())

@@ -33,7 +33,7 @@ Importing this module registers the handlers (``tessera_app.worker`` imports it)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,9 +43,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.queue_models import Job
-from ..db.registry_models import Contract
-from ..queue import PermanentError, handler
+from ..db.registry_models import Contract, Repository
+from ..db.workflow_models import Proposal
+from ..queue import PermanentError, enqueue, handler
 from ..settings import Settings
+from ..workflow_state import LIVE
 from .gateway_types import GitHubError
 
 if TYPE_CHECKING:
@@ -287,6 +289,63 @@ def direct_push(session: Session, payload: dict[str, Any]) -> None:
     gh = github_app(current).installation(int(payload["installation"]))
     with permanent_github_errors():
         judge_direct_push(session, gh, payload, current)
+
+
+PROPOSAL_CHANGED_JOB = "github.proposal_changed"
+
+
+def app_configured(current: Settings) -> bool:
+    """Whether a GitHub App is there to tell (configured, or injected by tests and the demo)."""
+    return _factory is not None or current.github_app_id is not None
+
+
+def tell_github(session: Session, proposals: Sequence[Proposal]) -> None:
+    """Enqueue what GitHub must be told about proposals the clock changed (expired, or open
+    again because a waiver lapsed): one job each, serialized with their pull request's."""
+    if not app_configured(settings()):
+        return
+    for proposal in proposals:
+        contract = session.get(Contract, proposal.contract_id)
+        if contract is None:
+            continue
+        serial = (
+            f"{contract.source_repo}#{proposal.pull_request}" if proposal.pull_request > 0 else None
+        )
+        enqueue(
+            session,
+            PROPOSAL_CHANGED_JOB,
+            {"proposal": proposal.id},
+            key=f"{PROPOSAL_CHANGED_JOB}:{proposal.id}:{proposal.state}:{proposal.updated_at.isoformat()}",
+            serial=serial,
+        )
+
+
+@handler(PROPOSAL_CHANGED_JOB)
+def proposal_changed(session: Session, payload: dict[str, Any]) -> None:
+    """A proposal the clock changed: a live one is judged again (checks, comment, issue); an
+    expired one gets its final check, its issue closed saying so, its comment finished."""
+    from .acks import refresh
+    from .publish import finish
+
+    proposal = session.get(Proposal, int(payload["proposal"]))
+    contract = session.get(Contract, proposal.contract_id) if proposal is not None else None
+    if proposal is None or contract is None:
+        return
+    installation = session.scalars(
+        select(Repository.installation_id).where(
+            func.lower(Repository.full_name) == contract.source_repo.lower()
+        )
+    ).first()
+    if installation is None:
+        log.warning("%s: no installation covers %s", PROPOSAL_CHANGED_JOB, contract.source_repo)
+        return
+    current = settings()
+    gh = github_app(current).installation(installation)
+    with permanent_github_errors():
+        if proposal.state in LIVE:
+            refresh(session, gh, [proposal], current)
+        else:
+            finish(session, gh, [proposal], current)
 
 
 @handler("github.reconcile")

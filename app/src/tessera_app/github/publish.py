@@ -123,7 +123,7 @@ def on_pull_request_closed(
             result.proposals.append(proposal)
     message = _message(session, result.proposals, f"{repo}#{number}", pr.title)
     _commit(session, gh, result, message, settings)
-    _finish(session, gh, result.proposals, settings, result.commit)
+    finish(session, gh, result.proposals, settings, result.commit)
     return result
 
 
@@ -136,7 +136,7 @@ def withdraw(
         if proposal.state not in (*LIVE, "expired"):
             continue
         withdrawn.append(close(session, proposal.id, False, actor=ACTOR))
-    _finish(session, gh, withdrawn, settings)
+    finish(session, gh, withdrawn, settings)
     return withdrawn
 
 
@@ -374,7 +374,7 @@ def _message(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _finish(
+def finish(
     session: Session,
     gh: Installation,
     proposals: Sequence[Proposal],
@@ -614,5 +614,5 @@ def publish_direct(
         f"a direct push to {contract.source_repo} {pushed.branch} ({proposal.head_sha[:12]}{by})"
     )
     _commit(session, gh, result, _message(session, result.proposals, origin, None), settings)
-    _finish(session, gh, result.proposals, settings, result.commit)
+    finish(session, gh, result.proposals, settings, result.commit)
     return result
