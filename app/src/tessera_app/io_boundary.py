@@ -33,6 +33,13 @@ def releasing(release: Callable[[], None]) -> Iterator[None]:
         _release.reset(token)
 
 
+def record_now() -> None:
+    """What another service just made (an issue GitHub created) is committed at once, so a
+    job cut short after the call still finds it when it runs again (the same as ``before_io``:
+    the transaction ends here)."""
+    before_io()
+
+
 def before_io() -> None:
     """About to wait on another service: end the current transaction, if a unit of work has
     one open."""

@@ -43,6 +43,7 @@ from ..db.audit_models import AuditEvent
 from ..db.github_models import ProposalIssue
 from ..db.registry_models import Contract, Team
 from ..db.workflow_models import Acknowledgement, Proposal
+from ..io_boundary import record_now
 from ..settings import Settings
 from ..workflow_state import LIVE
 from . import lifecycle, links, render, standing
@@ -109,6 +110,7 @@ def _sync(
             ProposalIssue(proposal_id=proposal.id, repo=registry, issue=number, digest=written)
         )
         session.flush()
+        record_now()  # a job cut short after this must not open a second issue
         return number
     if row.closed and proposal.state in LIVE:
         # the proposal is live again (its pull request was reopened): so is its issue
