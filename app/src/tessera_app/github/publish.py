@@ -8,7 +8,8 @@
     judge_direct_push(session, gh, push, settings)         the ``github.direct_push`` job
     publish_direct(session, gh, proposal, settings)        an approved direct-push proposal
 
-Publishing one pull request, in the job's transaction:
+Publishing one pull request (each step's writes commit before the next GitHub call, and a job
+run again converges):
 
 1. per contract the pull request changed (or that has a proposal for it), the spec is read at
    the merge commit and the workflow's ``close(..., merged=True, merge_commit)`` publishes it
@@ -17,8 +18,8 @@ Publishing one pull request, in the job's transaction:
 2. every new ``contracts/<id>/versions/<version>.json`` (the engine's ``registry.versions``
    JSON, from the mirror row) goes into the registry repository in ONE commit through the
    gateway's ``commit_files``, whose message names the pull request. A version file already in
-   the registry is never written again, so a job retried after its commit landed (but before
-   its transaction committed) makes no second commit;
+   the registry is never written again, so a job retried after its commit landed makes no
+   second commit; a commit that keeps failing is written by reconciliation (``restore``);
 3. the proposal issue is closed with a summary and the checks are finished (``success``).
 
 A direct push of a breaking change to the default branch cannot be blocked: it opens a proposal
