@@ -313,7 +313,10 @@ def test_pull_request_files_and_the_pulls_of_a_commit(fake_github: FakeGitHub) -
         1,
         1,
     )
-    assert entry.changes == 2 and entry.patch == "@@ -1 +1 @@\n-v1\n+v2"
+    assert entry.changes == 2  # git's own words for a file without a final newline, as GitHub's
+    assert entry.patch == (
+        "@@ -1 +1 @@\n-v1\n\\ No newline at end of file\n+v2\n\\ No newline at end of file"
+    )
     head = state.pull("acme/api", 1).head_sha
     base = state.repo("acme/api").refs["heads/main"]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import pygit2
 
 BLOB_MODE = "100644"
 TREE_MODE = "040000"
@@ -30,6 +31,8 @@ class ObjectStore:
         default_factory=dict
     )  # name -> (mode, sha)
     commits: dict[str, Commit] = field(default_factory=dict)
+    # (old blob, new blob) -> their patch: blobs never change, so neither do their patches
+    patches: dict[tuple[str | None, str | None], Patch] = field(default_factory=dict)
 
     def put_blob(self, data: bytes) -> str:
         sha = _hash(b"blob", data)
@@ -146,10 +149,12 @@ def _rename_source(store: ObjectStore, sha: str, removed: dict[str, str]) -> str
         if old_sha == sha:
             return path
     best, best_score = None, RENAME_SIMILARITY
-    new_lines = store.blobs[sha].decode("utf-8", "replace").splitlines()
+    new_count = store.blobs[sha].count(b"\n")
     for path, old_sha in sorted(removed.items()):
-        old_lines = store.blobs[old_sha].decode("utf-8", "replace").splitlines()
-        score = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).ratio()
+        old_count = store.blobs[old_sha].count(b"\n")
+        changed = patch(store, old_sha, sha)
+        kept = max(old_count - changed.deletions, 0)  # lines both sides share
+        score = 2 * kept / (old_count + new_count) if old_count + new_count else 1.0
         if score >= best_score:
             best, best_score = path, score
     return best
@@ -165,17 +170,24 @@ class Patch:
 
 
 def patch(store: ObjectStore, old_sha: str | None, new_sha: str | None) -> Patch:
-    """The patch turning blob ``old_sha`` into ``new_sha`` (either None: empty file)."""
+    """The patch turning blob ``old_sha`` into ``new_sha`` (either None: empty file), by
+    libgit2's diff (as GitHub's is git's: fast on multi-megabyte specs), kept per pair."""
+    key = (old_sha, new_sha)
+    found = store.patches.get(key)
+    if found is not None:
+        return found
     old = store.blobs[old_sha] if old_sha else b""
     new = store.blobs[new_sha] if new_sha else b""
     if b"\0" in old or b"\0" in new:
-        return Patch(None, 0, 0)
-    old_lines = old.decode("utf-8", "replace").splitlines()
-    new_lines = new.decode("utf-8", "replace").splitlines()
-    lines = list(difflib.unified_diff(old_lines, new_lines, lineterm="", n=3))[2:]
-    additions = sum(1 for line in lines if line.startswith("+"))
-    deletions = sum(1 for line in lines if line.startswith("-"))
-    return Patch("\n".join(lines) if lines else None, additions, deletions)
+        found = Patch(None, 0, 0)
+    else:
+        made = pygit2.Patch.create_from(old, new, context_lines=3)
+        _, additions, deletions = made.line_stats
+        text = made.text or ""
+        hunks = text[text.find("\n@@") + 1 :] if "\n@@" in text else ""
+        found = Patch(hunks.rstrip("\n") or None, additions, deletions)
+    store.patches[key] = found
+    return found
 
 
 def _hash(kind: bytes, body: bytes) -> str:
