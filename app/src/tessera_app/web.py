@@ -60,10 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "error": type(err).__name__}, 503)
         return JSONResponse({"status": "ok", "registry": registry})
 
+    # the webhook first: GitHub's deliveries are the hot path, matched before the API's routes
+    app.include_router(import_module(f"{__package__}.github.ingress").router)  # /webhooks/github
     for name in ROUTER_MODULES:
         module = import_module(f"{__package__}.api.{name}")
         app.include_router(module.router, prefix="/api/v1", responses=AUTH_RESPONSES)
-    app.include_router(import_module(f"{__package__}.github.ingress").router)  # /webhooks/github
     app.include_router(import_module(f"{__package__}.github.check_help").router)  # /checks/help
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -29,14 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Table, Text, bindparam, cast, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ..db.base import transaction, utcnow
+from ..db.base import utcnow
 from ..db.github_models import Delivery
 from ..db.queue_models import Job
 from ..settings import Settings
@@ -76,16 +78,16 @@ def verify(secrets: Sequence[str], body: bytes, signature: str | None) -> bool:
 
 
 def store(
-    session: Session,
+    connection: Connection,
     delivery_id: str,
     event: str,
     payload: dict[str, Any],
     max_attempts: int,
     raw: str | None = None,
 ) -> Accepted:
-    """Insert the delivery and enqueue its job (in the caller's transaction); an id already
-    stored is a duplicate and changes nothing. ``raw``: the body as received (``payload``
-    parsed), stored as it came."""
+    """Insert the delivery and enqueue its job (in the caller's transaction, on its
+    connection); an id already stored is a duplicate and changes nothing. ``raw``: the body as
+    received (``payload`` parsed), stored as it came."""
     handled = event in HANDLED_EVENTS
     action = payload.get("action")
     installation = payload.get("installation")
@@ -99,8 +101,7 @@ def store(
         "payload": raw if raw is not None else json.dumps(payload),
         "status": "queued" if handled else "ignored",
     }
-    statements = _statements(session.get_bind().dialect.name)
-    connection = session.connection()
+    statements = _statements(connection.dialect.name)
     if connection.execute(statements.delivery, values).first() is None:
         return Accepted(delivery_id, "duplicate")
     if handled:
@@ -222,31 +223,32 @@ async def github_webhook(request: Request) -> JSONResponse:
     if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID or not delivery_id.isprintable():
         raise HTTPException(400, "missing or malformed X-GitHub-Delivery")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as err:
+        payload = orjson.loads(body)
+        raw = body.decode()
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as err:
         raise HTTPException(400, f"the body is not JSON: {err}") from None
     if not isinstance(payload, dict):
         raise HTTPException(400, "the body is not a JSON object")
-    sessions: sessionmaker[Session] = request.app.state.sessions
+    engine: Engine = request.app.state.engine
     accepted = await run_in_threadpool(  # the database away: 503 (web.py's error handler)
         _store_in_transaction,
-        sessions,
+        engine,
         delivery_id,
         event,
         payload,
         settings.job_max_attempts,
-        body.decode(),
+        raw,
     )
     return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)
 
 
 def _store_in_transaction(
-    sessions: sessionmaker[Session],
+    engine: Engine,
     delivery_id: str,
     event: str,
     payload: dict[str, Any],
     max_attempts: int,
     raw: str,
 ) -> Accepted:
-    with transaction(sessions) as session:
-        return store(session, delivery_id, event, payload, max_attempts, raw)
+    with engine.begin() as connection:  # no ORM session: two statements and a commit
+        return store(connection, delivery_id, event, payload, max_attempts, raw)
