@@ -333,8 +333,9 @@ def markdown(result: Result) -> str:
         "",
         "In-process (`TestClient`: the ASGI stack, no network), SQLite in a temporary "
         "directory, the fake GitHub reached through the gateway (githubkit over an in-process "
-        "transport). Ingress: signed `pull_request` deliveries posted one after the other; the "
-        "floor is a bare FastAPI endpoint answering 202 on the same machine.",
+        "transport). Ingress: signed `pull_request` deliveries posted one after the other, in "
+        "alternating blocks with a bare FastAPI endpoint answering 202 (the floor of the stack) "
+        "on the same machine, so both see the same load.",
         "",
         "| endpoint | deliveries | per second | p50 | p99 |",
         "|---|---:|---:|---:|---:|",
