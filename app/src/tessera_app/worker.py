@@ -225,6 +225,7 @@ class Worker:
             return
         finally:
             session.close()
+        self.given_back.pop(job.id, None)
         log.info("job %s (%s) done", job.id, job.kind)
 
     def _record_failure(self, job: Job, err: BaseException) -> None:
