@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from app_bench import throwaway_database
+from sqlalchemy import text
 
 from tessera_app.db.base import make_engine
 from tessera_app.github.ingress import signature_of
@@ -173,28 +174,10 @@ def measure_one(database: str, url: str, count: int = BURST) -> Burst:
 
 def measure(count: int = BURST) -> list[Burst]:
     found = []
-    with tempfile.TemporaryDirectory(prefix="tessera-burst-") as tmp:
-        found.append(measure_one("SQLite", f"sqlite:///{tmp}/burst.db", count))
-    name = f"tessera_burst_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-            found.append(measure_one("PostgreSQL", url, count))
-        finally:
-            with admin.connect() as connection:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        admin.dispose()
+    with throwaway_database("sqlite://") as url:
+        found.append(measure_one("SQLite", url, count))
+    with throwaway_database(POSTGRES_ADMIN) as url:
+        found.append(measure_one("PostgreSQL", url, count))
     return found
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,31 @@ def database_url(
         path: Path = tmp_path_factory.mktemp("db") / "tessera.db"
         yield f"sqlite:///{path}"
         return
-    name = f"tessera_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with postgres_database("tessera_test") as url:
+            yield url
+    except DatabaseUnreachable as err:  # a missing server must be loud in CI
+        pytest.fail(str(err))
+
+
+class DatabaseUnreachable(RuntimeError):
+    pass
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database on the test server (``ADMIN_URL``), dropped afterwards
+    (its sessions cut off first)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as err:  # a missing server must be loud in CI
+    except Exception as err:
         admin.dispose()
-        pytest.fail(f"PostgreSQL at {ADMIN_URL} is unreachable: {err}")
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        raise DatabaseUnreachable(f"PostgreSQL at {ADMIN_URL} is unreachable: {err}") from err
     try:
-        yield url
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(

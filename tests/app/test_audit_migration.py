@@ -9,7 +9,6 @@ worker's checkpoint job has run and the service has appended a signed event on t
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, delete, insert, select, text
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tessera_app import audit, audit_keys
@@ -31,7 +30,7 @@ from tessera_app.web import create_app
 from tessera_app.worker import Worker
 from tessera_engine import cli
 
-from .conftest import ADMIN_URL
+from .conftest import postgres_database
 
 SECRET = "a-real-secret-for-the-audit-migration-tests"
 
@@ -43,23 +42,8 @@ def blank_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'blank.db'}"
         return
-    name = f"tessera_blank_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with postgres_database("tessera_blank") as url:
+        yield url
 
 
 @pytest.fixture

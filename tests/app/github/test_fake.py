@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +21,7 @@ from tessera_app.github.fake.git import ObjectStore, Patch, diff, patch
 from tessera_app.github.fake.state import FakeError
 from tessera_app.github.gateway import GitHubApp, GitHubError, GitHubSettings
 
+from ..polling import wait_until
 from .conftest import DESCRIPTION, FakeGitHub
 
 SEED = {
@@ -181,15 +181,15 @@ def test_standalone_over_real_http(app_private_key: tuple[str, str]) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
+
+        def answers() -> bool:
+            assert process.poll() is None, "the fake GitHub exited"
             try:
-                httpx.get(f"{base}/_fake/state", timeout=1)
-                break
+                return httpx.get(f"{base}/_fake/state", timeout=1).status_code == 200
             except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)
+                return False
+
+        wait_until("the fake GitHub to answer", answers, timeout=20)
         httpx.post(f"{base}/_fake/seed", json={"app": {"id": 7, "public_key": public}, **SEED})
         settings = GitHubSettings(
             app_id=7, private_key=private, base_url=f"{base}/api/v3", content_pacing_seconds=0
@@ -359,10 +359,7 @@ def test_redelivery_is_accepted_then_delivered_later(fake_github: FakeGitHub) ->
             "issues", action="closed", status_code=502, payload={"action": "closed"}
         )
         fake_github.app.redeliver(lost.id)  # 202: accepted, not yet delivered
-        deadline = time.monotonic() + 10
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert received, "the redelivery never arrived"
+        wait_until("the redelivery to arrive", lambda: received, timeout=10)
         assert [d.redelivery for d in fake_github.app.deliveries()] == [False]  # under way
         release.set()
         state.wait_for_redeliveries()

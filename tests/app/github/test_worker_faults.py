@@ -7,8 +7,6 @@ call, and an unchanged proposal issue is not edited again (a decision edits it o
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,19 +19,12 @@ from tessera_app.db.queue_models import Job
 from tessera_app.db.workflow_models import Proposal
 from tessera_app.github.fake import Fault
 
+from ..polling import wait_until
 from .test_journey import CHECKOUT, PRODUCER, Journey, app_key, journey
 
 __all__ = ["app_key", "journey"]  # the fixtures, shared with test_journey
 
 HANG_SECONDS = 8.0
-
-
-def wait_until(what: str, condition: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def deliveries(world: Journey) -> dict[str, Delivery]:
