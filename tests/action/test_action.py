@@ -229,3 +229,34 @@ def test_the_selftest_workflow_uses_the_local_action_with_declared_inputs() -> N
         ]
         used = [s for s in steps if "tessera/action@" in str(s.get("uses", ""))]
         assert used and all(set(s.get("with", {})) <= inputs for s in used), example.name
+
+
+def test_a_declarations_folder_linked_out_of_the_checkout_is_not_read(tmp_path: Path) -> None:
+    """A pull request that turns the declarations folder into a link (to the runner's other
+    files) gets an error, and the linked folder is never read."""
+    ws = workspace(tmp_path, "consumer-ok")
+    outside = tmp_path / "outside"
+    shutil.move(ws / "tessera", outside)
+    (ws / "tessera").symlink_to(outside, target_is_directory=True)
+    run = run_action(ws, {"mode": "consumer", "fail-on": "never"})
+    assert run.exit_code != 0
+    assert "tessera/consumer.yaml: leads outside the workspace through a symbolic link" in (
+        run.stdout + run.stderr
+    )
+    assert "PENDING_BREAKING_PROPOSAL" not in run.stdout
+
+
+def test_a_spec_folder_linked_out_of_the_checkout_is_not_read(tmp_path: Path) -> None:
+    ws = tmp_path / "work" / "producer"
+    shutil.copytree(FIXTURES / "producer", ws)
+    shutil.copytree(FIXTURES / "registry", ws / "registry")
+    outside = tmp_path / "outside"
+    shutil.move(ws / "api", outside)
+    (ws / "api").symlink_to(outside, target_is_directory=True)
+    run = run_action(
+        ws, {"mode": "producer", "fail-on": "never"}, github={"repository": "acme/orders-service"}
+    )
+    [error] = annotations(run.stdout)
+    assert "SPEC_UNREADABLE" in error
+    assert "leads outside the checkout through a symbolic link" in error
+    assert "SPEC_BREAKING" not in run.stdout

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .errors import InputError, TesseraError, UsageError
@@ -22,6 +22,9 @@ from .formats.native import GUARANTEE_POLICIES, NATIVE_NAMES, PROTO_LEVELS
 from .model import Bump, DiffResult, Severity
 from .modes import Mode
 from .render import OUTPUTS
+
+if TYPE_CHECKING:
+    from .gitref import GitTreeSource
 
 EXIT_OK, EXIT_ERROR = 0, 2  # 1 (breaking) comes from DiffResult.exit_code
 
@@ -69,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare each PATH in the working tree with the same path at this "
         "git ref (branch, tag or commit)",
     )
+    add_root_option(diff)
     diff.add_argument(
         "--format",
         choices=(*FORMAT_NAMES, *NATIVE_NAMES),
@@ -165,6 +169,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     return parser
+
+
+def add_root_option(command: argparse.ArgumentParser) -> None:
+    """``--root DIR``: the folder a spec's files are read under (the one way to widen it)."""
+    command.add_argument(
+        "--root",
+        metavar="DIR",
+        help="read the spec's files only under this folder (default: each version's own: "
+        "the directory given, or the file's folder); a $ref or symbolic link leading "
+        "elsewhere is refused. Give a shared parent when $refs go to sibling folders "
+        "(../common/errors.yaml)",
+    )
+
+
+def root_of(args: argparse.Namespace) -> str | None:
+    """The ``--root`` folder given, checked to be one."""
+    root: str | None = args.root
+    if root is not None and not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    return root
 
 
 SUBCOMMANDS = ("cli_registry", "cli_impact")
@@ -273,21 +297,35 @@ def _diff(args: argparse.Namespace, stdout: TextIO) -> int:
         guarantees=args.guarantees,
         catalogs=tuple(args.catalog or ()),
     )
+    root = root_of(args)
     if args.against:
-        from .documents import FileSource
         from .gitref import GitTreeSource, absolute
 
         paths = [absolute(p) for p in args.paths]
         git = GitTreeSource(os.path.dirname(paths[0]), args.against)
-        results = [diff(path, path, options, source=FileSource(), old_source=git) for path in paths]
+        results = [
+            diff(path, path, options, **against(git, path, root, options.catalogs))
+            for path in paths
+        ]
         result = _combine(results)
     else:
         if len(args.paths) < 2:
             raise UsageError("diff needs OLD and NEW (or --against REF PATH)")
-        result = diff(args.paths[:-1], args.paths[-1], options)
+        result = diff(args.paths[:-1], args.paths[-1], options, root=root)
     shown = _filter(result, Severity(args.min_severity))
     stdout.write(render(shown, args.output, color=_color(args.color, stdout)))
     return result.exit_code
+
+
+def against(
+    git: GitTreeSource, path: str, root: str | None, catalogs: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The two sources of ``--against``: the working tree and the commit, both confined to
+    ``root`` (or the folder of ``path``, or ``path`` itself when it is a directory)."""
+    from .documents import FileSource, spec_root
+
+    folder = root if root is not None else spec_root(path)
+    return {"source": FileSource(folder, also=catalogs), "old_source": git.within(folder)}
 
 
 def _filter(result: DiffResult, minimum: Severity) -> DiffResult:

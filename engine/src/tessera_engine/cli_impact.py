@@ -27,6 +27,7 @@ exit status: 0 no consumer needs to acknowledge, 1 some must, 2 error
 
 
 def add_parser(commands: Any) -> None:
+    from .cli import add_root_option
     from .render.impact import IMPACT_OUTPUTS
 
     impact = commands.add_parser(
@@ -55,6 +56,7 @@ def add_parser(commands: Any) -> None:
         metavar="REF",
         help="compare PATH in the working tree with the same path at this git ref",
     )
+    add_root_option(impact)
     impact.add_argument(
         "--current-version",
         metavar="SEMVER",
@@ -78,11 +80,13 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .cli import root_of
     from .registry.impact import contract_of, impact
     from .registry.loader import load_registry
     from .registry.versions import VersionSource, active_version
     from .render.impact import render_impact
 
+    root = root_of(args)
     registry = load_registry(args.registry)
     contract = contract_of(registry, args.contract)  # an unknown id fails before any diff
     published = active_version(registry.root, contract.id, registry.prerelease_of(contract))
@@ -97,9 +101,10 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
             )
         old = VersionSource(published)
         new = args.paths[0]
-        result = impact(registry, contract.id, old.root, new, old_source=old, **versions)
+        result = impact(registry, contract.id, old.root, new, old_source=old, root=root, **versions)
     else:
-        result = impact(registry, contract.id, args.paths[:-1], args.paths[-1], **versions)
+        olds, new = args.paths[:-1], args.paths[-1]
+        result = impact(registry, contract.id, olds, new, root=root, **versions)
     stdout.write(render_impact(result, args.output))
     return result.exit_code
 
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
 def _against(
     args: argparse.Namespace, registry: Registry, versions: dict[str, Any]
 ) -> ImpactResult:
-    from .documents import FileSource
+    from .cli import against, root_of
     from .gitref import GitTreeSource, absolute
     from .registry.impact import impact
 
@@ -115,6 +120,5 @@ def _against(
         raise UsageError("with --against, give the one file to check")
     path = absolute(args.paths[0])
     git = GitTreeSource(os.path.dirname(path), args.against)
-    return impact(
-        registry, args.contract, path, path, source=FileSource(), old_source=git, **versions
-    )
+    sources = against(git, path, root_of(args))
+    return impact(registry, args.contract, path, path, **sources, **versions)

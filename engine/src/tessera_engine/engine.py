@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from .catalog import load_catalog
 from .checks import SCHEMA_CHECKS
 from .diff.collect import collect
 from .diff.core import Differ
-from .documents import FileSource, Source
+from .documents import FileSource, Source, spec_root
 from .documents.refs import Workspace
 from .errors import LimitError, UsageError
 from .fingerprint import fingerprint
@@ -67,24 +68,30 @@ def diff(
     source: Source | None = None,
     old_source: Source | None = None,
     loaded: Loaded | None = None,
+    root: str | None = None,
 ) -> DiffResult:
     """Compare ``new`` against ``old`` (one path, or several older versions, oldest first).
-    ``loaded``, when given, is handed the loaded versions once the diff is done."""
+    ``loaded``, when given, is handed the loaded versions once the diff is done.
+
+    Files on disk are read only under a root: ``root`` when given, else each version's own
+    (the directory given, or the file's folder; ``documents.files``). ``source`` and
+    ``old_source``, when given, are confined by whoever made them."""
     options = options or DiffOptions()
     olds = [old] if isinstance(old, str) else list(old)
     if not olds:
         raise UsageError("give at least one older version to compare against")
-    source = source or FileSource()
-    old_source = old_source or source
+    given = old_source or source
+    old_sources = [given or _confined(path, root, options.catalogs) for path in olds]
+    source = source or _confined(new, root, options.catalogs)
     native = _native_format(options.format, source, new)
     if options.catalogs and (native is None or native.name != "dbt"):
         raise UsageError("--catalog is for dbt manifests only")
     if native is not None:
-        return _diff_native(native, olds, new, options, source, old_source, loaded)
+        return _diff_native(native, olds, new, options, source, old_sources, loaded)
     # Parse first, under the caller's recursion limit: the C JSON decoder's nesting limit
     # follows it, so a document nested thousands of levels deep is refused here.
     new_ws = Workspace(source, new)
-    old_wss = [Workspace(old_source, path) for path in olds]
+    old_wss = [Workspace(s, path) for s, path in zip(old_sources, olds, strict=True)]
     result = diff_workspaces(old_wss, new_ws, options)
     if loaded is not None:
         loaded(old_wss, new_ws)
@@ -95,10 +102,19 @@ def diff_workspaces(olds: Sequence[Workspace], new: Workspace, options: DiffOpti
     # Comparing nests a few frames per schema level (MAX_DEPTH bounds the levels). The limit
     # is restored afterwards: the JSON decoder's nesting limit follows it, and a long-running
     # process must keep refusing documents nested thousands of levels deep.
+    with _deeper_recursion():
+        return _diff_workspaces(olds, new, options)
+
+
+@contextmanager
+def _deeper_recursion() -> Iterator[None]:
+    """The interpreter's recursion limit raised to ``RECURSION_LIMIT`` while comparing and
+    classifying (fingerprints follow a value's nesting, up to ``limits.MAX_NESTING``), then
+    restored."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return _diff_workspaces(olds, new, options)
+        yield
     finally:
         sys.setrecursionlimit(limit)
 
@@ -185,6 +201,12 @@ def _result(
     )
 
 
+def _confined(path: str, root: str | None, catalogs: Sequence[str]) -> FileSource:
+    """The files of the version at ``path``: under ``root``, or its own folder. The dbt
+    catalogs the caller named are readable wherever they are."""
+    return FileSource(root if root is not None else spec_root(path), also=catalogs)
+
+
 def _native_format(name: str | None, source: Source, new: str) -> NativeFormat | None:
     """The native format to use, when the contract is one (told, or recognised by its path)."""
     chosen = name if name is not None else detect_native(source, new)
@@ -197,7 +219,7 @@ def _diff_native(
     new: str,
     options: DiffOptions,
     source: Source,
-    old_source: Source,
+    old_sources: Sequence[Source],
     loaded: Loaded | None = None,
 ) -> DiffResult:
     mode = options.mode or native.default_mode
@@ -223,14 +245,15 @@ def _diff_native(
     new_model = native.load(source, new, replace(settings, catalog=catalogs[-1]))
     old_models = [
         native.load(old_source, path, replace(settings, catalog=catalog))
-        for path, catalog in zip(olds, catalogs, strict=False)
+        for old_source, path, catalog in zip(old_sources, olds, catalogs, strict=False)
     ]
     against = old_models if mode.transitive else old_models[-1:]
     catalog = load_catalog()
-    findings = _against_each(
-        [(native.display(model), model) for model in against],
-        lambda old: classify(native.compare(old, new_model, settings), catalog, mode),
-    )
+    with _deeper_recursion():
+        findings = _against_each(
+            [(native.display(model), model) for model in against],
+            lambda old: classify(native.compare(old, new_model, settings), catalog, mode),
+        )
     if loaded is not None:
         loaded(old_models, new_model)
     return _result(

@@ -250,3 +250,26 @@ class DiffResult:
         if self.version_check:
             data["version_check"] = self.version_check.to_dict()
         return data
+
+
+MAX_ARG_NESTING = 64
+"""Deepest nesting of a document value kept in a finding's ``args`` (an enum member, a const):
+deeper parts read ``…``. Documents nest up to ``limits.MAX_NESTING`` levels, more than JSON
+encoders downstream accept (pydantic's stops at 255); the message and the fingerprint still
+see the whole value."""
+
+
+def bounded_args(args: dict[str, Any]) -> dict[str, Any]:
+    """A finding's arguments as it carries them: values nested more than ``MAX_ARG_NESTING``
+    levels deep are cut (JSON encoders and renderers recurse once per level); its message and
+    fingerprint are made from the whole values."""
+    return {key: _bounded(value, MAX_ARG_NESTING) for key, value in args.items()}
+
+
+def _bounded(value: Any, depth: int) -> Any:
+    """``value`` with what is nested more than ``depth`` levels deep replaced by ``"…"``."""
+    if isinstance(value, dict):
+        return {k: _bounded(v, depth - 1) for k, v in value.items()} if depth > 0 else "…"
+    if isinstance(value, list):
+        return [_bounded(v, depth - 1) for v in value] if depth > 0 else "…"
+    return value

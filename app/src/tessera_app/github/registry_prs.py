@@ -60,10 +60,13 @@ class RegistryMoved(RuntimeError):
 
 
 class RootedSource(FileSource):
-    """Files on disk, named relative to the registry root (as in the repository)."""
+    """Files on disk, named relative to the registry root (as in the repository), and read
+    only under it: the folder holds a pull request's registry, and a ``$ref`` or a path in it
+    must not reach the worker's other files."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        super().__init__(root)
 
     def display(self, path: str) -> str:
         try:

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..documents import FileSource
+from ..documents import FileSource, OutsideRoot, spec_root
 from ..errors import InputError
 from ..model import Location
 from ..registry.model import Registry
@@ -83,6 +83,10 @@ def overlay(registry_root: str | Path, declarations: str | Path) -> Overlay:
         shutil.rmtree(root, ignore_errors=True)
         missing = Problem(str(declarations), 1, 1, "no consumer declaration found here")
         return Overlay(root, registry_root, {}, None, [missing])
+    outside = _outside_their_folder(declarations, found)
+    if outside:
+        shutil.rmtree(root, ignore_errors=True)
+        return Overlay(root, registry_root, {}, None, outside)
     for entry in registry_root.iterdir() if registry_root.is_dir() else ():
         if entry.name not in ("consumers", ".git"):
             (root / entry.name).symlink_to(entry.resolve())
@@ -103,6 +107,19 @@ def overlay(registry_root: str | Path, declarations: str | Path) -> Overlay:
         Problem(made.shown(p.file), p.line, p.column, p.message) for p in result.problems
     ]
     return made
+
+
+def _outside_their_folder(declarations: str | Path, found: list[Path]) -> list[Problem]:
+    """The declarations that are symbolic links out of their folder (in a pull request's
+    checkout, a link to any file of the runner): refused before anything reads them."""
+    own = FileSource(spec_root(os.fspath(declarations)), hint="")
+    problems = []
+    for path in found:
+        try:
+            own.resolve(str(path))
+        except OutsideRoot as err:
+            problems.append(Problem(str(path), 1, 1, err.message))
+    return problems
 
 
 def _consumer_id(path: Path) -> str:

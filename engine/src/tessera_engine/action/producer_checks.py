@@ -13,13 +13,15 @@ import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import TesseraError
+from ..documents import FileSource
+from ..errors import InputError, TesseraError
 from ..model import Severity
 from ..registry.impact import impact
 from ..registry.impact_result import ImpactResult
 from ..registry.model import Contract, Registry
 from ..registry.versions import VersionSource, active_version
 from .reasons import SPEC_BREAKING, SPEC_DANGEROUS, SPEC_NOT_PUBLISHED, SPEC_UNREADABLE, Check
+from .step import inside
 
 
 def own_contracts(registry: Registry, repository: str, ids: list[str]) -> list[Contract]:
@@ -48,6 +50,9 @@ def check_contract(
     if _unchanged(workspace, published.files):
         return [], None
     new = paths[0] if len(paths) == 1 else posixpath.commonpath(paths)
+    if not inside(workspace, workspace / new):
+        message = f"{new}: leads outside the checkout through a symbolic link: not read"
+        return [Check(SPEC_UNREADABLE, message, contract.id, file=new)], None
     old = VersionSource(published)
     try:
         result = impact(
@@ -64,11 +69,15 @@ def check_contract(
 
 
 def _unchanged(workspace: Path, files: Mapping[str, str]) -> bool:
+    """Whether the workspace holds exactly the published files (read within the workspace,
+    bounded: a link to a device or out of the checkout is simply "changed", and the diff
+    then refuses it)."""
+    source = FileSource(workspace)
     for path, text in files.items():
         try:
-            if (workspace / path).read_text(encoding="utf-8") != text:
+            if source.read(str(workspace / path)) != text.encode("utf-8"):
                 return False
-        except OSError:
+        except (OSError, InputError):
             return False
     return True
 

@@ -23,8 +23,20 @@ def workspace(env: Mapping[str, str]) -> Path:
 
 
 def in_workspace(path: str, env: Mapping[str, str]) -> Path:
-    """An input path, relative to the workspace unless absolute."""
-    return workspace(env) / path
+    """An input path, relative to the workspace unless absolute. A relative one must stay in
+    the workspace once its symbolic links are resolved: the checkout is a pull request's, and
+    a folder it turns into a link (``registry -> /``) must not take the check elsewhere."""
+    root = workspace(env)
+    joined = root / path
+    if not Path(path).is_absolute() and not inside(root, joined):
+        raise TesseraError(f"{path}: leads outside the workspace through a symbolic link: not read")
+    return joined
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, its symbolic links resolved, is ``root`` or under it."""
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def fail_on(env: Mapping[str, str]) -> str:

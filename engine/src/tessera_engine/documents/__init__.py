@@ -1,5 +1,14 @@
 """Spec files: loading with limits, JSON pointers, source positions and ``$ref`` resolution."""
 
-from .loader import Document, FileSource, Source, load_document, parse_document
+from .files import FileSource, OutsideRoot, spec_root
+from .loader import Document, Source, load_document, parse_document
 
-__all__ = ["Document", "FileSource", "Source", "load_document", "parse_document"]
+__all__ = [
+    "Document",
+    "FileSource",
+    "OutsideRoot",
+    "Source",
+    "load_document",
+    "parse_document",
+    "spec_root",
+]

@@ -8,38 +8,35 @@ OpenAPI requires: ``yes`` stays a string, dates stay strings). Every failure bec
 from __future__ import annotations
 
 import json
-import os
 import re
+import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import yaml_rs
 
 from ..errors import InputError, LimitError, LoadError
+from ..limits import MAX_NESTING
+from ..limits import max_file_bytes as max_bytes
 from ..model import Location
-from .locate import JsonLocator, YamlLocator, read_key
+from .files import FileSource as FileSource  # noqa: PLC0414 (imported from here too)
+from .locate import JsonLocator, YamlLocator, second_key_line
+from .values import checked
 
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024
-"""Largest file accepted, in bytes (``TESSERA_MAX_FILE_BYTES`` overrides). The largest real
-specs we know of are about 10 MB; anything far above that is a mistake or an attack."""
-
-MAX_NESTING = 1000
-"""Deepest nesting of arrays/objects accepted in a file."""
-
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<![0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 _YAML_POSITION = re.compile(r"at line (\d+), column (\d+)")
 _YAML_DEEP_INDENT = re.compile(rf"^ {{{MAX_NESTING},}}\S", re.MULTILINE)
 _YAML_DEEP_DASHES = re.compile(rf"(?:-[ \t]+){{{MAX_NESTING // 4},}}")
 _YAML_DUPLICATE = re.compile(r"duplicate mapping key: '(.*)'")
 
 
-def max_bytes() -> int:
-    raw = os.environ.get("TESSERA_MAX_FILE_BYTES", "")
-    return int(raw) if raw.isdigit() else DEFAULT_MAX_BYTES
-
-
 class Source(Protocol):
-    """Where files come from: the file system, or a git tree (``--against``)."""
+    """Where files come from: the file system (``files.FileSource``), a git tree
+    (``--against``) or a published version's files. Each is confined to a root its caller
+    chose: ``read``, ``size`` and ``files`` raise ``files.OutsideRoot`` for a path outside it."""
 
     def read(self, path: str) -> bytes:
         """The bytes of ``path``; raises ``FileNotFoundError`` when it does not exist."""
@@ -53,33 +50,6 @@ class Source(Protocol):
     def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
         """The files under the directory ``path`` (recursively, sorted) whose names end in
         one of ``suffixes``; ``None`` when ``path`` is not a directory."""
-
-
-class FileSource:
-    """Files on disk. Paths are shown relative to the working directory when inside it."""
-
-    def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
-        root = Path(path)
-        if not root.is_dir():
-            return None
-        found = (str(p) for p in root.rglob("*") if p.name.endswith(suffixes) and p.is_file())
-        return sorted(found)
-
-    def read(self, path: str) -> bytes:
-        return Path(path).read_bytes()
-
-    def size(self, path: str) -> int | None:
-        try:
-            return Path(path).stat().st_size
-        except OSError:
-            return None
-
-    def display(self, path: str) -> str:
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:
-            return path
-        return path if rel.startswith("..") else rel
 
 
 @dataclass(eq=False)
@@ -196,27 +166,35 @@ def _parse_json(text: str, name: str) -> Any:
         ) from None
     except RecursionError:
         raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name) from None
-    if _deeper_than(data, MAX_NESTING):
-        raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name)
-    return data
+    except ValueError:  # an integer longer than Python converts (sys.set_int_max_str_digits)
+        limit = sys.get_int_max_str_digits()
+        digits = re.search(rf"\d{{{limit + 1},}}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else None
+        raise LoadError(
+            f"invalid JSON: a number longer than {limit:,} digits", file=name, line=line
+        ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data, text, name)
+    # The C decoder's own nesting limit follows the interpreter's recursion limit, which
+    # callers may have raised, so the depth is checked explicitly, with the element count.
+    return checked(data, name, text, yaml=False)
 
 
-def _deeper_than(data: Any, limit: int) -> bool:
-    """Whether arrays and objects nest more than ``limit`` levels. The C decoder's own limit
-    follows the interpreter's recursion limit, which callers may have raised, so the depth is
-    checked explicitly (iteratively: about 35 ms for a 4 MB spec)."""
-    if type(data) is not dict and type(data) is not list:
-        return False
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        children = value.values() if type(value) is dict else value
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                if depth >= limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
+def _refuse_lone_surrogates(data: Any, text: str, name: str) -> None:
+    """JSON's ``\\ud800`` escapes can spell half of a UTF-16 pair alone: Python keeps it, and
+    nothing can print or store the string afterwards. Such a document is refused at the line
+    of the first lone half (a file with only whole pairs, such as escaped emoji, is checked
+    once and kept)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        lone = _LONE_SURROGATE.search(text)
+        line = text.count("\n", 0, lone.start()) + 1 if lone else None
+        raise LoadError(
+            "invalid JSON: a \\u escape of half a UTF-16 surrogate pair, which is not text",
+            file=name,
+            line=line,
+        ) from None
 
 
 def _parse_yaml(text: str, name: str) -> Any:
@@ -231,11 +209,12 @@ def _parse_yaml(text: str, name: str) -> Any:
         line = text.count("\n", 0, deep.start()) + 1
         raise LimitError(f"nested more than {MAX_NESTING} levels deep", file=name, line=line)
     try:
-        return yaml_rs.loads(text, parse_datetime=False)
+        data = yaml_rs.loads(text, parse_datetime=False)
     except yaml_rs.YAMLDecodeError as err:
         raise _yaml_error(str(err), text, name) from None
     except (ValueError, TypeError, OverflowError) as err:
         raise LoadError(f"invalid YAML: {err}", file=name) from None
+    return checked(data, name, text, yaml=True)
 
 
 def _yaml_error(message: str, text: str, name: str) -> InputError:
@@ -254,32 +233,5 @@ def _yaml_error(message: str, text: str, name: str) -> InputError:
     duplicate = _YAML_DUPLICATE.search(message)
     if duplicate:
         key = duplicate.group(1)
-        return LoadError(f"duplicate key '{key}'", file=name, line=_second_key_line(text, key))
+        return LoadError(f"duplicate key '{key}'", file=name, line=second_key_line(text, key))
     return LoadError(f"invalid YAML: {reason}", file=name)
-
-
-def _second_key_line(text: str, key: str) -> int | None:
-    """The line where ``key`` appears a second time in the same block mapping: keys are
-    tracked per indentation, and a line indented less (or a new sequence item) closes the
-    deeper mappings."""
-    seen: dict[int, set[str]] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.lstrip(" ")
-        if not stripped or stripped.startswith(("#", "---")):
-            continue
-        column = len(line) - len(stripped)
-        while stripped.startswith("- "):  # "- key: value" opens a mapping after the dash
-            for depth in [d for d in seen if d >= column]:
-                del seen[depth]
-            column += 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
-            stripped = stripped[2:].lstrip(" ")
-        for depth in [d for d in seen if d > column]:
-            del seen[depth]
-        found = read_key(line, column)
-        if found is None:
-            continue
-        keys = seen.setdefault(column, set())
-        if found[0] == key and key in keys:
-            return number
-        keys.add(found[0])
-    return None

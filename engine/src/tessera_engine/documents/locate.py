@@ -23,7 +23,7 @@ import json
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
-from .pointer import split
+from .pointer import escape, split, unescape
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
@@ -52,12 +52,18 @@ def _trie(pointers: list[str]) -> _Trie:
     root = _Trie()
     for pointer in pointers:
         node = root
-        try:
-            tokens = split(pointer)
-        except ValueError:
-            tokens = []
+        if pointer.startswith("/") and "~" not in pointer:
+            tokens = pointer[1:].split("/")  # nothing to unescape: the common case, fast
+        else:
+            try:
+                tokens = split(pointer)
+            except ValueError:
+                tokens = []
         for token in tokens:
-            node = node.setdefault(token, _Trie())
+            child = node.get(token)
+            if child is None:
+                child = node[token] = _Trie()
+            node = child
         node.end = True
     return root
 
@@ -206,6 +212,9 @@ class JsonLocator:
         return match.end()
 
 
+_Placed = tuple[tuple[int, int], tuple[int, int] | None]
+
+
 class YamlLocator:
     """Locates block-style YAML by indentation."""
 
@@ -230,35 +239,53 @@ class YamlLocator:
         # children of a block: (first line, content column) -> members or items
         self._members: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
         self._items: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._placed: dict[str, _Placed] = {}  # pointer -> where shown, the block it opens
+        self._content_from: list[int | None] | None = None
 
     def locate(self, pointer: str) -> tuple[int, int]:
-        try:
-            tokens = split(pointer)
-        except ValueError:
-            tokens = []
-        block = self._root_block()
-        if block is None:
+        root = self._root_block()
+        if root is None:
             return 1, 1
-        shown = block
-        for token in tokens:
-            line, col = block
-            text = self._lines[line]
-            if text[col : col + 1] == "-" and text[col + 1 : col + 2] in ("", " "):
-                items = self._scan_items(line, col)
-                if not token.isdigit() or int(token) >= len(items):
-                    break
-                shown = items[int(token)]
-                nxt = self._item_content(*shown)
-            else:
-                members = self._scan_members(line, col)
-                if token not in members:
-                    break
-                shown = members[token]
-                nxt = self._value_block(*shown)
-            if nxt is None:
-                break
-            block = nxt
-        return shown[0] + 1, shown[1] + 1
+        try:
+            split(pointer)
+        except ValueError:
+            pointer = ""
+        line, column = self._place(pointer, root)[0]
+        return line + 1, column + 1
+
+    def _place(self, pointer: str, root: tuple[int, int]) -> _Placed:
+        """(where ``pointer`` is shown, the block its value opens or None). Every prefix
+        placed is kept, so pointers that share a path (the findings below one deep schema)
+        walk it once, not once each."""
+        tokens: list[str] = []
+        prefix = pointer
+        while prefix and prefix not in self._placed:
+            prefix, _, token = prefix.rpartition("/")
+            tokens.append(unescape(token))
+        shown, block = self._placed.get(prefix, (root, root)) if prefix else (root, root)
+        for token in reversed(tokens):
+            if block is not None:
+                shown, block = self._step(block, shown, token)
+            prefix = f"{prefix}/{escape(token)}"
+            self._placed[prefix] = (shown, block)
+        return shown, block
+
+    def _step(self, block: tuple[int, int], shown: tuple[int, int], token: str) -> _Placed:
+        """One token down from ``block``: where it is shown, and the block its value opens
+        (None when there is no block to go further: a scalar, a flow collection, a miss)."""
+        line, col = block
+        text = self._lines[line]
+        if text[col : col + 1] == "-" and text[col + 1 : col + 2] in ("", " "):
+            items = self._scan_items(line, col)
+            if not token.isdigit() or int(token) >= len(items):
+                return shown, None
+            shown = items[int(token)]
+            return shown, self._item_content(*shown)
+        members = self._scan_members(line, col)
+        if token not in members:
+            return shown, None
+        shown = members[token]
+        return shown, self._value_block(*shown)
 
     # -- blocks ---------------------------------------------------------------------------------
 
@@ -268,10 +295,14 @@ class YamlLocator:
         return None if depth < 0 else depth
 
     def _next_content(self, line: int) -> int | None:
-        for index in range(line, len(self._lines)):
-            if self._indent[index] >= 0:
-                return index
-        return None
+        """The first content line from ``line`` on (found once per run of blank and comment
+        lines: a file may hold millions of them)."""
+        if self._content_from is None:
+            following: list[int | None] = [None] * (len(self._lines) + 1)
+            for index in range(len(self._lines) - 1, -1, -1):
+                following[index] = index if self._indent[index] >= 0 else following[index + 1]
+            self._content_from = following
+        return self._content_from[line] if line < len(self._content_from) else None
 
     def _root_block(self) -> tuple[int, int] | None:
         first = self._next_content(0)
@@ -285,10 +316,12 @@ class YamlLocator:
         indent = self._indent
         if indent[line] == col:
             index = self._next[line]
-        else:  # a block starting mid-line, after "- ": find its second entry by hand
-            index = line + 1
-            while index < len(indent) and (indent[index] < 0 or indent[index] > col):
-                index += 1
+        else:  # a block starting mid-line, after "- ": its second entry follows the first's
+            # value, whose lines are indented deeper; skip them a sibling block at a time
+            found = self._next_content(line + 1)
+            while found is not None and indent[found] > col:
+                found = self._next_content(self._next[found])
+            index = len(indent) if found is None else found
         while index < len(indent) and indent[index] == col:
             entries.append((index, col))
             index = self._next[index]
@@ -451,3 +484,32 @@ def _unescape(match: re.Match[str]) -> str:
     if code[0] in "xuU" and len(code) > 1:
         return chr(int(code[1:], 16))
     return _ESCAPED.get(code, code)
+
+
+def second_key_line(text: str, key: str) -> int | None:
+    """The line where ``key`` appears a second time in the same block mapping: keys are
+    tracked per open mapping (a stack by indentation), and a line indented less (or a new
+    sequence item) closes the deeper mappings."""
+    open_mappings: list[tuple[int, set[str]]] = []  # (column, keys seen), columns increasing
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith(("#", "---")):
+            continue
+        column = len(line) - len(stripped)
+        while stripped.startswith("- "):  # "- key: value" opens a mapping after the dash
+            while open_mappings and open_mappings[-1][0] >= column:
+                open_mappings.pop()
+            column += 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
+            stripped = stripped[2:].lstrip(" ")
+        while open_mappings and open_mappings[-1][0] > column:
+            open_mappings.pop()
+        found = read_key(line, column)
+        if found is None:
+            continue
+        if not open_mappings or open_mappings[-1][0] != column:
+            open_mappings.append((column, set()))
+        keys = open_mappings[-1][1]
+        if found[0] == key and key in keys:
+            return number
+        keys.add(found[0])
+    return None

@@ -3,7 +3,9 @@
 A ``Workspace`` starts from a root file and loads sibling files on demand when a ``$ref``
 names them (``common.yaml#/components/schemas/Error``). Fragments are JSON pointers
 (percent-decoded) or JSON Schema anchors; absolute URIs resolve against the ``$id``s found in
-the loaded documents. Nothing is fetched from the network.
+the loaded documents. Nothing is fetched from the network, and a sibling file is read only
+inside the root the source is confined to (``files.FileSource``): a ``$ref`` that leaves it
+(``/etc/passwd``, ``../../x``, ``%2e%2e/x``, a symbolic link) is a ``RefError`` at the ``$ref``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from ..errors import RefError
+from .files import OutsideRoot
 from .loader import Document, Source, load_document
 from .pointer import escape, from_fragment, resolve
 
@@ -87,6 +90,14 @@ class Workspace:
                 target = self.document(path)
             except RefError:
                 raise
+            except OutsideRoot as outside:
+                hint = f" ({outside.hint})" if outside.hint else ""
+                raise self._error(
+                    doc,
+                    at,
+                    f"$ref '{ref}' is outside the spec's root {outside.root}: only files "
+                    f"under it are read{hint}",
+                ) from None
             except Exception as err:  # a missing or broken sibling file
                 raise self._error(doc, at, f"cannot resolve $ref '{ref}': {err}") from None
         return self._in_document(doc, at, ref, target, fragment)
@@ -231,18 +242,21 @@ def _schema_nodes(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _ids_in(data: Any) -> Iterator[tuple[str, str]]:
-    """(pointer, absolute $id) for every schema declaring an ``$id`` (or draft-4 ``id``)."""
-    bases: dict[str, str] = {}
-    for pointer, node in _schema_nodes(data):
-        parent = pointer
-        base = ""
-        while parent:
-            parent = parent.rsplit("/", 1)[0]
-            if parent in bases:  # the nearest enclosing $id, the root's included
-                base = bases[parent]
-                break
-        identifier = node.get("$id", node.get("id"))
-        if isinstance(identifier, str) and not identifier.startswith("#"):
-            absolute = urldefrag(urljoin(base, identifier))[0]
-            bases[pointer] = absolute
-            yield pointer, absolute
+    """(pointer, absolute $id) for every schema declaring an ``$id`` (or draft-4 ``id``),
+    resolved against the nearest enclosing one (the root's included). Each node carries its
+    base down, so the work grows with the document, not with its size times its depth."""
+    stack: list[tuple[str, Any, bool, str]] = [("", data, False, "")]
+    while stack:
+        pointer, node, names, base = stack.pop()
+        if isinstance(node, dict):
+            identifier = node.get("$id", node.get("id"))
+            if isinstance(identifier, str) and not identifier.startswith("#"):
+                base = urldefrag(urljoin(base, identifier))[0]
+                yield pointer, base
+            for key, value in node.items():
+                if isinstance(value, dict | list) and (names or key not in DATA_KEYWORDS):
+                    stack.append((f"{pointer}/{escape(key)}", value, key in NAME_MAPS, base))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, dict | list):
+                    stack.append((f"{pointer}/{index}", value, False, base))

@@ -1,10 +1,16 @@
 """Compiling a protobuf module with protoc (the one grpcio-tools ships) into descriptors.
 
 ``start`` lists the module's ``.proto`` files, materialises them into a temporary directory
-when they do not live on disk (a git ``--against`` source) and starts protoc as a
-subprocess; ``Compilation.result`` waits for it. Two versions therefore compile at the same
-time: the engine loads both before it compares them, and protoc runs outside the GIL. The
-include path is the module root plus protoc's bundled well-known types.
+and starts protoc as a subprocess; ``Compilation.result`` waits for it. Two versions
+therefore compile at the same time: the engine loads both before it compares them, and
+protoc runs outside the GIL. The include path is that temporary directory plus protoc's
+bundled well-known types.
+
+protoc never reads the module where it lives: every file it sees was read through the
+version's ``Source``, which is confined to the spec's root (``documents.files``), so a
+symbolic link out of the module is refused by the source, and protoc itself refuses imports
+with ``..`` or an absolute path. A single ``.proto`` file brings the files it imports from its
+folder, transitively (``imports``); a directory brings all of its ``.proto`` files.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..documents import FileSource, Source
+from ..documents import Source
 from ..documents.loader import read_source
 from ..errors import LoadError
 
@@ -123,10 +129,8 @@ def start(source: Source, path: str) -> Compilation:
     workdir = tempfile.mkdtemp(prefix="tessera-proto-")
     compilation._workdir = workdir
     try:
-        include = root
-        if not isinstance(source, FileSource):
-            include = os.path.join(workdir, "src")
-            _materialise(source, root, relative, include)
+        include = os.path.join(workdir, "src")
+        _materialise(source, root, relative, include, follow_imports=listed is None)
         process = _protoc(include, relative, os.path.join(workdir, "out.pb"))
         compilation._process = process
         # when the other version fails to load, this one is never waited for: stop it then
@@ -153,13 +157,42 @@ def _abandon(process: subprocess.Popen[bytes], workdir: str) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _materialise(source: Source, root: str, relative: list[str], into: str) -> None:
-    """Write the module's files into ``into``, so protoc can read them (git sources)."""
-    for name in relative:
-        _, raw = read_source(source, os.path.join(root, name))
+def _materialise(
+    source: Source, root: str, relative: list[str], into: str, *, follow_imports: bool
+) -> None:
+    """Write the module's files into ``into``, the only folder of the module protoc reads;
+    with ``follow_imports``, also the files they import from ``root`` (transitively) that
+    exist there. An import that does not is left to protoc to report (or to find among the
+    well-known types)."""
+    pending = list(relative)
+    written: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in written:
+            continue
+        path = os.path.join(root, name)
+        if name not in relative and source.size(path) is None:
+            continue  # a well-known type, or missing: protoc says which
+        _, raw = read_source(source, path)
+        written.add(name)
         target = Path(into) / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(raw)
+        if follow_imports:
+            pending.extend(i for i in imports(raw) if plain_name(i) and i not in written)
+
+
+_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_IMPORT = re.compile(
+    rb'(?:^|(?<=;))\s*import\s+(?:public\s+|weak\s+)?"([^"\\\n]+)"\s*;', re.MULTILINE
+)
+
+
+def imports(raw: bytes) -> list[str]:
+    """The files a ``.proto`` file imports (``import "a/b.proto";``, ``public`` and ``weak``
+    included), comments left out. A form this misses is one protoc reports as not found."""
+    text = _COMMENT.sub(b" ", raw)
+    return [found.decode("utf-8", "replace") for found in _IMPORT.findall(text)]
 
 
 def _protoc(include: str, files: list[str], out: str) -> subprocess.Popen[bytes]:

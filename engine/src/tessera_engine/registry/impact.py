@@ -57,8 +57,10 @@ def impact(
     proposed_version: str | None = None,
     source: Source | None = None,
     old_source: Source | None = None,
+    root: str | None = None,
 ) -> ImpactResult:
-    """Diff ``old`` and ``new`` as the registry says ``contract_id`` is compared, and assess."""
+    """Diff ``old`` and ``new`` as the registry says ``contract_id`` is compared, and assess
+    (``root``: the folder files on disk are read under, as in ``engine.diff``)."""
     contract = contract_of(registry, contract_id)
     versioning = registry.versioning_of(contract)
     current, proposed = checked_versions(contract, versioning, current_version, proposed_version)
@@ -71,6 +73,7 @@ def impact(
         source=source,
         old_source=old_source,
         loaded=lambda olds, version: loaded.append((olds, version)),
+        root=root,
     )
     return assess(
         registry,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..documents.files import may_read
 from ..documents.loader import Source
 from ..documents.locate import YamlLocator
 from ..documents.pointer import join
@@ -52,23 +53,27 @@ class Loaded:
         return id_ in table or id_ in self.unreadable.get(kind, set())
 
 
-def registry_files(root: Path) -> dict[str, list[Path]]:
-    """kind -> the files of that kind under ``root``, sorted (one directory level)."""
+def registry_files(root: Path, source: Source) -> dict[str, list[Path]]:
+    """kind -> the files of that kind under ``root``, sorted (one directory level). A folder
+    the source may not read (a symbolic link out of the registry) is not listed: it stands
+    for its files, so that reading it reports the link."""
     found: dict[str, list[Path]] = {"settings": [root / SETTINGS_FILE]}
     for directory, kind in DIRECTORIES.items():
         folder = root / directory
-        names = (
-            sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIXES) and p.is_file())
-            if (folder.is_dir())
-            else []
-        )
-        found[kind] = names
+        if not folder.is_dir():
+            found[kind] = []
+        elif not may_read(source, str(folder)):
+            found[kind] = [folder]
+        else:
+            found[kind] = sorted(
+                p for p in folder.iterdir() if p.name.endswith(SUFFIXES) and p.is_file()
+            )
     return found
 
 
 def load(root: Path, source: Source) -> Loaded:
     loaded = Loaded(str(root))
-    for kind, paths in registry_files(root).items():
+    for kind, paths in registry_files(root, source).items():
         for path in paths:
             _load_file(loaded, kind, path, source)
     return loaded

@@ -24,7 +24,7 @@ from .loader import Loaded, load
 from .model import PublishedVersion, Registry
 from .problems import Pointed, Problem
 from .usage_check import check_usages
-from .versions import check_version, version_files
+from .versions import REGISTRY_ONLY, check_version, version_files
 from .yaml_files import Positions
 
 
@@ -47,7 +47,7 @@ def validate(
     """Every problem of the registry at ``path``: files, schemas, cross-references, versions,
     and (``usages``) declared ``uses`` entries that name nothing in the published version they
     are read against."""
-    source = source or FileSource()
+    source = source or FileSource(path, hint=REGISTRY_ONLY)
     root = Path(path)
     if not root.is_dir():
         name = source.display(str(root))
@@ -61,7 +61,7 @@ def validate(
     broken: set[str] = set()
     used = _used(loaded) if usages else set()  # only their versions are kept
     for contract in sorted(loaded.contracts):
-        for file in version_files(root, contract):
+        for file in version_files(root, contract, source):
             versions += 1
             found, version = check_version(file, source)
             problems.extend(found)

@@ -21,7 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..documents.loader import FileSource, Source, parse_document, read_source
+from ..documents.files import FileSource, OutsideRoot, may_read
+from ..documents.loader import Source, parse_document, read_source
 from ..documents.pointer import join
 from ..errors import InputError, LoadError
 from . import schema
@@ -30,6 +31,8 @@ from .problems import Problem
 from .ranges import parse_version
 
 VERSIONS_DIR = "versions"
+OWN_FILES_ONLY = "a contract's spec reads only the files of its source paths"
+REGISTRY_ONLY = "a registry reads only its own files"
 
 
 def versions_dir(root: str | Path, contract: str) -> Path:
@@ -76,7 +79,7 @@ def write_version(root: str | Path, published: PublishedVersion) -> Path:
 
 def read_version(path: str | Path, source: Source | None = None) -> PublishedVersion:
     """One published version; ``InputError`` naming file:line:column when it is not valid."""
-    problems, published = check_version(Path(path), source or FileSource())
+    problems, published = check_version(Path(path), source or FileSource(Path(path).parent))
     if problems:
         raise problems[0].error()
     assert published is not None
@@ -129,15 +132,20 @@ def _from_json(data: dict[str, Any]) -> PublishedVersion:
     )
 
 
-def version_files(root: str | Path, contract: str) -> list[Path]:
+def version_files(root: str | Path, contract: str, source: Source | None = None) -> list[Path]:
+    """The version files of ``contract``; a folder ``source`` may not read (a symbolic link
+    out of the registry) stands for its files, so that reading it reports the link."""
     folder = versions_dir(root, contract)
     if not folder.is_dir():
         return []
+    if source is not None and not may_read(source, str(folder)):
+        return [folder]
     return sorted(p for p in folder.iterdir() if p.name.endswith(".json") and p.is_file())
 
 
 def list_versions(root: str | Path, contract: str) -> list[PublishedVersion]:
-    """Every published version of ``contract``, lowest to highest precedence."""
+    """Every published version of ``contract``, lowest to highest precedence (each file read
+    within its folder; ``registry.validate`` confines a whole registry to its root)."""
     found = [read_version(path) for path in version_files(root, contract)]
     return sorted(found, key=lambda published: parse_version(published.version))
 
@@ -164,7 +172,11 @@ def active_version(
 @dataclass(frozen=True)
 class VersionSource:
     """A published version's files as a ``documents.Source``, for ``tessera_engine.diff``:
-    ``diff(version_source.root, new, old_source=version_source, ...)``."""
+    ``diff(version_source.root, new, old_source=version_source, ...)``.
+
+    It reads only the version's own files (the contract's source paths), never the disk: a
+    path that leaves them (absolute, or ``..`` above the top) is ``OutsideRoot``, any other
+    path that is not one of them does not exist."""
 
     published: PublishedVersion
 
@@ -174,23 +186,30 @@ class VersionSource:
         paths = sorted(self.published.files)
         if len(paths) == 1:
             return paths[0]
-        return posixpath.commonpath(paths) if any("/" in p for p in paths) else "."
+        return posixpath.commonpath(paths) or "."
 
     def read(self, path: str) -> bytes:
-        text = self.published.files.get(_clean(path))
+        text = self.published.files.get(self._confined(path))
         if text is None:
             raise FileNotFoundError(path)
         return text.encode("utf-8")
 
     def size(self, path: str) -> int | None:
-        text = self.published.files.get(_clean(path))
+        text = self.published.files.get(self._confined(path))
         return None if text is None else len(text.encode("utf-8"))
 
     def display(self, path: str) -> str:
         return f"{self.published.contract}@{self.published.version}:{_clean(path)}"
 
+    def _confined(self, path: str) -> str:
+        clean = _clean(path)
+        if clean.startswith(("/", "../")) or clean == "..":
+            shown = f"{self.published.contract}@{self.published.version}"
+            raise OutsideRoot(self.display(path), shown, OWN_FILES_ONLY)
+        return clean
+
     def files(self, path: str, suffixes: tuple[str, ...]) -> list[str] | None:
-        folder = _clean(path)
+        folder = self._confined(path)
         prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
         inside = [p for p in self.published.files if p.startswith(prefix)]
         if not inside or folder in self.published.files:
