@@ -22,10 +22,11 @@ from . import (
 def compare_api(differ: Differ, old: ApiModel, new: ApiModel) -> None:
     _servers(differ, old, new)
     api_security.schemes(differ, old, new)
+    serving = _path_items_by_template(new)
     for _, o, n in paired(old.operations, new.operations):
         if n is None:
             if o is not None:
-                _removed(differ, o, new)
+                _removed(differ, o, new, serving)
         elif o is None:
             root = differ.root(n.label, n.key, None, n.node, Position.NONE, operation=n.label)
             differ.emit(root, "api.operation.added", new=n.node, args={"operation": n.label})
@@ -33,8 +34,8 @@ def compare_api(differ: Differ, old: ApiModel, new: ApiModel) -> None:
             _operation(differ, o, n)
 
 
-def _removed(differ: Differ, old: Operation, new: ApiModel) -> None:
-    anchor = _surviving_parent(old, new)
+def _removed(differ: Differ, old: Operation, new: ApiModel, serving: dict[str, Node]) -> None:
+    anchor = serving.get(_template(old)) or new.root.kw("paths") or new.root
     root = differ.root(old.label, old.key, old.node, anchor, Position.NONE, operation=old.label)
     note = ""
     if old.node.get("deprecated") is True:
@@ -45,15 +46,19 @@ def _removed(differ: Differ, old: Operation, new: ApiModel) -> None:
     )
 
 
-def _surviving_parent(old: Operation, new: ApiModel) -> Node:
+def _path_items_by_template(model: ApiModel) -> dict[str, Node]:
     """Where a removed operation's annotation goes in the new file: the path item that still
-    serves its path template (other methods, or the same path with renamed parameters), else
-    ``paths``, else the top of the document."""
-    template = old.key.split(" ", 1)[-1]
-    for operation in new.operations.values():
-        if operation.path_item is not None and operation.key.split(" ", 1)[-1] == template:
-            return operation.path_item
-    return new.root.kw("paths") or new.root
+    serves its path template (other methods, or the same path with renamed parameters); the
+    first one for each template. Without one, it goes to ``paths``, else the top."""
+    found: dict[str, Node] = {}
+    for operation in model.operations.values():
+        if operation.path_item is not None:
+            found.setdefault(_template(operation), operation.path_item)
+    return found
+
+
+def _template(operation: Operation) -> str:
+    return operation.key.split(" ", 1)[-1]
 
 
 def _operation(differ: Differ, old: Operation, new: Operation) -> None:

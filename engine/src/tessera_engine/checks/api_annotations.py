@@ -24,7 +24,8 @@ def compare(differ: Differ, scope: Scope, old: Node, new: Node, lseg: str = "") 
                 args={"keyword": keyword},
             )
     for keyword in _EXAMPLES:
-        if json_key(old.get(keyword)) != json_key(new.get(keyword)):
+        before, after = old.get(keyword), new.get(keyword)
+        if before is not after and json_key(before) != json_key(after):
             differ.emit(
                 scope,
                 "meta.example.changed",

@@ -14,6 +14,9 @@ from ..model import Position
 
 Requirement = dict[str, frozenset[str]]
 
+IMPLIES_PER_ALTERNATIVE = 64
+"""Implication tests one security comparison may spend per alternative (see ``_unsatisfied``)."""
+
 
 def _alternatives(raw: list[dict[str, list[str]]] | None) -> list[Requirement]:
     if not raw:
@@ -24,6 +27,34 @@ def _alternatives(raw: list[dict[str, list[str]]] | None) -> list[Requirement]:
 def _implies(held: Requirement, needed: Requirement) -> bool:
     """A client holding ``held`` also satisfies ``needed``."""
     return all(name in held and scopes <= held[name] for name, scopes in needed.items())
+
+
+def _unsatisfied(holders: list[Requirement], needs: list[Requirement]) -> list[Requirement]:
+    """The alternatives in ``holders`` whose clients satisfy none of ``needs``. One listed on
+    both sides is found by key; others are tried against ``needs`` while
+    ``IMPLIES_PER_ALTERNATIVE`` tries per alternative last, then count as unsatisfied (the
+    cautious answer), so the work grows with the lists, not with their product."""
+    listed = {_key(need) for need in needs}
+    tries = IMPLIES_PER_ALTERNATIVE * (len(holders) + len(needs))
+    found = []
+    for held in holders:
+        if _key(held) in listed:
+            continue
+        satisfied = False
+        for need in needs:
+            tries -= 1
+            if tries < 0:
+                break
+            if _implies(held, need):
+                satisfied = True
+                break
+        if not satisfied:
+            found.append(held)
+    return found
+
+
+def _key(requirement: Requirement) -> frozenset[tuple[str, frozenset[str]]]:
+    return frozenset(requirement.items())
 
 
 def describe(alternatives: list[Requirement]) -> str:
@@ -47,8 +78,8 @@ def compare(
     if o_alts == n_alts:
         return
     at: At = {"old": old.security_node, "new": new.security_node or new.node}
-    lost = [alt for alt in o_alts if not any(_implies(alt, need) for need in n_alts)]
-    gained = [alt for alt in n_alts if not any(_implies(alt, need) for need in o_alts)]
+    lost = _unsatisfied(o_alts, n_alts)
+    gained = _unsatisfied(n_alts, o_alts)
     if lost:
         detail = (
             f"clients with {describe(lost)} are no longer authorised: security was "

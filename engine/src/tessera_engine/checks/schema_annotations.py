@@ -28,7 +28,8 @@ def check(pair: Pair) -> None:
             args={"keyword": "description"},
         )
     for keyword in ("example", "examples"):
-        if json_key(o.get(keyword)) != json_key(n.get(keyword)):
+        before, after = o.get(keyword), n.get(keyword)
+        if before is not after and json_key(before) != json_key(after):
             pair.emit(
                 "meta.example.changed",
                 old=o.kw(keyword),

@@ -10,6 +10,10 @@ nullable ``Pet`` are the same thing.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
 from ..diff.core import At, Pair
 from ..diff.nodes import Node
 from ..model import Effect
@@ -21,11 +25,19 @@ from .shape import (
     combinators,
     is_null_schema,
     is_pure,
+    json_key,
     type_set,
 )
 
 # How much a value set grows when the combining keyword changes (for the same alternatives).
 _LOOSENESS = {"allOf": 0, "oneOf": 1, "anyOf": 2}
+
+RESEMBLANCE_PER_BRANCH = 64
+"""Resemblance scores one combination may compute per alternative left to pair: every old
+one against every new one up to about 128 of each; beyond, they pair up in order."""
+COVER_TRIES_PER_BRANCH = 4
+"""Comparisons spent, per alternative, looking for an ``anyOf`` alternative that covers an
+added or removed one."""
 
 
 def layout(pair: Pair) -> str:
@@ -147,10 +159,28 @@ _WIDER = {Effect.WIDEN, Effect.REPLACE, Effect.IDENTITY}
 _NARROWER = {Effect.NARROW, Effect.REPLACE, Effect.IDENTITY}
 
 
-def _within(pair: Pair, inner: Node, outers: list[Node], *, inner_is_new: bool) -> str | None:
+class _Tries:
+    """A countdown of comparisons one ``anyOf`` may spend looking for covering alternatives:
+    a few per alternative, so the work grows with the number of alternatives, not with its
+    square."""
+
+    def __init__(self, old: list[Node], new: list[Node]) -> None:
+        self.left = COVER_TRIES_PER_BRANCH * (len(old) + len(new)) + 64
+
+    def spend(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def _within(
+    pair: Pair, inner: Node, outers: list[Node], tries: _Tries, *, inner_is_new: bool
+) -> str | None:
     """The label of an alternative in ``outers`` that accepts every value ``inner`` accepts.
-    Used for ``anyOf`` only: in a ``oneOf`` overlapping alternatives reject shared values."""
+    Used for ``anyOf`` only: in a ``oneOf`` overlapping alternatives reject shared values.
+    Each try compares two schemas; once ``tries`` are spent, no alternative covers it."""
     for index, outer in enumerate(outers):
+        if not tries.spend():
+            return None
         if inner_is_new:
             effects, blocking = pair.differ.probe(outer, inner, pair.position), _WIDER
         else:
@@ -164,6 +194,7 @@ def _match_and_compare(
     pair: Pair, keyword: str, old: list[Node], new: list[Node], *, product: bool
 ) -> None:
     pairs, removed, added = match(pair, old, new)
+    tries = _Tries(old, new)
     for o_node, n_node, n_index in pairs:
         label = branch_label(n_node, keyword, n_index)
         pair.child(f" ({label})", o_node, n_node, lseg=f"|{keyword}:{label}")
@@ -172,7 +203,7 @@ def _match_and_compare(
         rule = "schema.composition.part-removed" if product else "schema.composition.branch-removed"
         effect, note = None, ""
         if keyword == "anyOf":
-            cover = _within(pair, node, new, inner_is_new=False)
+            cover = _within(pair, node, new, tries, inner_is_new=False)
             if cover is not None:
                 effect, note = Effect.ANNOTATION, f" (its values are accepted by {cover})"
         pair.emit(
@@ -190,7 +221,7 @@ def _match_and_compare(
         if product and accepts_anything(pair.differ.new.resolve(node).value):
             effect = Effect.ANNOTATION
         elif keyword == "anyOf":
-            cover = _within(pair, node, old, inner_is_new=True)
+            cover = _within(pair, node, old, tries, inner_is_new=True)
             if cover is not None:
                 effect, note = Effect.ANNOTATION, f" (its values were accepted by {cover})"
         pair.emit(
@@ -206,8 +237,12 @@ def _match_and_compare(
 def match(
     pair: Pair, old: list[Node], new: list[Node]
 ) -> tuple[list[tuple[Node, Node, int]], list[tuple[int, Node]], list[tuple[int, Node]]]:
-    """Pair up alternatives. Returns (old, new, new index) pairs, removed and added ones."""
-    differ = pair.differ
+    """Pair up alternatives. Returns (old, new, new index) pairs, removed and added ones.
+
+    References and equal values are looked up by key (linear). Resemblance scores every
+    remaining old alternative against every remaining new one, best first, while that is at
+    most ``RESEMBLANCE_PER_BRANCH`` scores per alternative; past that, what is left pairs up
+    in order, where the two resemble each other at all."""
     left = dict(enumerate(old))
     right = dict(enumerate(new))
     pairs: list[tuple[Node, Node, int]] = []
@@ -216,25 +251,24 @@ def match(
         pairs.append((left.pop(i), right.pop(j), j))
 
     # 1. the same reference, 2. the same value (references included)
+    by_ref = _index(right, _ref_of)
     for i in list(left):
-        ref = left[i].get("$ref") if isinstance(left[i].value, dict) else None
-        if ref is None:
-            continue
-        j = next(
-            (
-                j
-                for j in right
-                if isinstance(right[j].value, dict) and right[j].value.get("$ref") == ref
-            ),
-            None,
-        )
+        ref = _ref_of(left[i])
+        j = _first_free(by_ref.get(ref, deque()), right) if ref is not None else None
         if j is not None:
             take(i, j)
+    by_value = _index(right, _value_of)
     for i in list(left):
-        j = next((j for j in right if differ.same(left[i], right[j])), None)
-        if j is not None:
+        # equal values in one list reference the same definitions: the first free one decides
+        j = _first_free(by_value.get(_value_of(left[i]), deque()), right)
+        if j is not None and pair.differ.same(left[i], right[j]):
             take(i, j)
     # 3. resemblance, best first
+    if len(left) * len(right) > RESEMBLANCE_PER_BRANCH * (len(left) + len(right)):
+        for i, j in zip(list(left), list(right), strict=False):
+            if _resemblance(pair, left[i], right[j]) > 0:
+                take(i, j)
+        return pairs, sorted(left.items()), sorted(right.items())
     scored = sorted(
         ((_resemblance(pair, left[i], right[j]), i, j) for i in left for j in right),
         key=lambda t: (-t[0], t[1], t[2]),
@@ -245,6 +279,32 @@ def match(
         if i in left and j in right:
             take(i, j)
     return pairs, sorted(left.items()), sorted(right.items())
+
+
+def _ref_of(node: Node) -> str | None:
+    ref = node.value.get("$ref") if isinstance(node.value, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def _value_of(node: Node) -> str:
+    return json_key(node.value)
+
+
+def _index(nodes: dict[int, Node], key: Callable[[Node], Any]) -> dict[Any, deque[int]]:
+    """Positions of ``nodes`` by ``key`` (None keys left out), in order."""
+    found: dict[Any, deque[int]] = {}
+    for position, node in nodes.items():
+        value = key(node)
+        if value is not None:
+            found.setdefault(value, deque()).append(position)
+    return found
+
+
+def _first_free(positions: deque[int], free: dict[int, Node]) -> int | None:
+    """The first of ``positions`` still in ``free``, dropping the taken ones on the way."""
+    while positions and positions[0] not in free:
+        positions.popleft()
+    return positions[0] if positions else None
 
 
 def _resemblance(pair: Pair, old: Node, new: Node) -> float:

@@ -16,13 +16,13 @@ reported as removed from the request.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..diff.core import At, Pair
 from ..diff.nodes import Node
 from ..diff.pairing import paired
 from ..model import Effect, Position
+from .patterns import PatternIndex
 from .schema_composition import layout
 from .shape import accepts_anything, accepts_nothing, allows_type, type_set
 
@@ -121,18 +121,19 @@ def _requiredness(pair: Pair, name: str, was: bool, now: bool, new_prop: Node) -
         pair.emit("schema.property.required-removed", **at, seg="." + name, args={"name": name})
 
 
-def governing(node: Node, name: str) -> Any:
+def governing(pair: Pair, node: Node, name: str) -> Any:
     """The schema that applies to a property ``name`` not listed in ``properties``:
-    a matching ``patternProperties`` schema, else ``additionalProperties``
+    the first matching ``patternProperties`` schema, else ``additionalProperties``
     (or ``unevaluatedProperties``); ``True`` when the object is open."""
     patterns = node.kw("patternProperties")
-    if patterns is not None:
-        for pattern, schema in patterns.members().items():
-            try:
-                if re.search(pattern, name):
-                    return schema
-            except re.error:
-                continue
+    if patterns is not None and isinstance(patterns.value, dict) and patterns.value:
+        key = ("patterns", id(patterns.value))
+        index = pair.differ.memo.get(key)
+        if index is None:
+            index = pair.differ.memo[key] = PatternIndex(list(patterns.value))
+        found = index.first_match(name)
+        if found is not None:
+            return patterns.at(found)
     for keyword in ("additionalProperties", "unevaluatedProperties"):
         extra = node.kw(keyword)
         if extra is not None:
@@ -143,7 +144,7 @@ def governing(node: Node, name: str) -> Any:
 def _added(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) -> None:
     strict = pair.options.strict
     rule_args = {"name": name, "required_word": "required" if required else "optional", "note": ""}
-    ruling = governing(pair.o, name)
+    ruling = governing(pair, pair.o, name)
     if required and not (pair.options.honour_defaults and resolved.has("default")):
         effect = Effect.NARROW
     elif isinstance(ruling, Node):
@@ -162,7 +163,7 @@ def _added(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) ->
 def _removed(pair: Pair, name: str, prop: Node, required: bool, resolved: Node) -> None:
     strict = pair.options.strict
     rule_args = {"name": name, "required_word": "required" if required else "optional", "note": ""}
-    ruling = governing(pair.n, name)
+    ruling = governing(pair, pair.n, name)
     if isinstance(ruling, Node):
         covered = not pair.narrows(pair.child("." + name, prop, ruling))
         effect = Effect.WIDEN if covered or not strict else Effect.NARROW

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ..catalog import Catalog
 from ..documents import Document
 from ..fingerprint import fingerprint
-from ..model import Effect, Finding, Location, Position, Severity
+from ..model import Effect, Finding, Location, Position, Severity, bounded_args
 from ..modes import Mode, severity
 from .core import Change, Differ, Scope
 from .nodes import Node
@@ -25,18 +25,50 @@ Locate = Callable[[Node], Location]
 def collect(differ: Differ, catalog: Catalog, mode: Mode) -> list[Finding]:
     scopes = _propagate_operations(differ.roots)
     locate = _locator(scopes)
+    listed = _OperationLists()
     merged: dict[str, Finding] = {}
     order: list[str] = []
     for scope in scopes:
+        operations = listed.of(scope.operations)
         for change in scope.changes:
-            finding = _finding(scope, change, catalog, mode, locate, differ.definition_key)
+            finding = _finding(
+                scope, change, catalog, mode, locate, differ.definition_key, operations
+            )
             existing = merged.get(finding.fingerprint)
             if existing is None:
                 merged[finding.fingerprint] = finding
                 order.append(finding.fingerprint)
             else:
-                merged[finding.fingerprint] = _merge(existing, finding)
+                merged[finding.fingerprint] = _merge(existing, finding, listed)
     return [merged[key] for key in order]
+
+
+class _OperationLists:
+    """Findings' ``operations`` tuples, one per distinct set: the scopes below a shared
+    definition share one set of operations, so its findings share one sorted tuple instead
+    of each sorting (and holding) thousands of names."""
+
+    def __init__(self) -> None:
+        self._sorted: dict[int, tuple[str, ...]] = {}
+        self._merged: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._keep: list[object] = []  # the sets and tuples keyed by id stay alive
+
+    def of(self, operations: frozenset[str]) -> tuple[str, ...]:
+        found = self._sorted.get(id(operations))
+        if found is None:
+            found = self._sorted[id(operations)] = tuple(sorted(operations))
+            self._keep.append(operations)
+        return found
+
+    def merged(self, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        if a is b:
+            return a
+        key = (id(a), id(b))
+        found = self._merged.get(key)
+        if found is None:
+            found = self._merged[key] = tuple(sorted(set(a) | set(b)))
+            self._keep.extend((a, b))
+        return found
 
 
 def _propagate_operations(roots: list[Scope]) -> list[Scope]:
@@ -52,8 +84,6 @@ def _propagate_operations(roots: list[Scope]) -> list[Scope]:
     for root in roots:
         if id(root) not in dirty:
             continue
-        if root.operation:
-            root.operations.add(root.operation)
         stack = [root]
         while stack:  # first-reached order
             scope = stack.pop()
@@ -63,16 +93,32 @@ def _propagate_operations(roots: list[Scope]) -> list[Scope]:
             if scope.changes:
                 ordered.append(scope)
             stack.extend(c for c in reversed(scope.children) if id(c) in dirty)
+    # every scope gets the union of what reaches it; scopes reached the same way share one
+    # frozenset, so a definition reached by thousands of operations costs one set, not one
+    # per scope below it
+    reaching: dict[int, list[frozenset[str]]] = defaultdict(list)
     for component in _components_in_topological_order(roots, dirty):
-        operations: set[str] = set()
-        for scope in component:
-            operations |= scope.operations
+        sources = [s for scope in component for s in reaching.pop(id(scope), ())]
+        sources += [frozenset({scope.operation}) for scope in component if scope.operation]
+        operations = _union(sources)
         for scope in component:
             scope.operations = operations
+        for scope in component:
             for child in scope.children:
                 if id(child) in dirty:
-                    child.operations |= operations
+                    reaching[id(child)].append(operations)
     return ordered
+
+
+def _union(sets: list[frozenset[str]]) -> frozenset[str]:
+    """The union of ``sets``, reusing one of them when it holds all the others."""
+    unique = list({id(s): s for s in sets}.values())
+    if not unique:
+        return frozenset()
+    largest = max(unique, key=len)
+    if all(s is largest or s <= largest for s in unique):
+        return largest
+    return frozenset().union(*unique)
 
 
 def _components_in_topological_order(roots: list[Scope], dirty: set[int]) -> list[list[Scope]]:
@@ -173,6 +219,7 @@ def _finding(
     mode: Mode,
     locate: Locate,
     definition_key: Callable[[Node], str | None],
+    operations: tuple[str, ...],
 ) -> Finding:
     rule = catalog[change.rule]
     effect = change.effect or rule.effect or Effect.REPLACE
@@ -206,18 +253,18 @@ def _finding(
         location=location,
         message=rule.render(args),
         fingerprint=fingerprint(rule.id, lkey, identity),
-        args=args,
-        operations=tuple(sorted(scope.operations)),
+        args=bounded_args(args),
+        operations=operations,
         old_location=old_location,
     )
 
 
-def _merge(a: Finding, b: Finding) -> Finding:
+def _merge(a: Finding, b: Finding, listed: _OperationLists) -> Finding:
     from dataclasses import replace
 
     position = a.position.merge(b.position)
     level = max(a.severity, b.severity, key=lambda s: s.rank)
-    operations = tuple(sorted(set(a.operations) | set(b.operations)))
+    operations = listed.merged(a.operations, b.operations)
     return replace(a, position=position, severity=level, operations=operations)
 
 

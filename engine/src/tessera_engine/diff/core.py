@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from ..documents.refs import Workspace
 from ..errors import LimitError
 from ..model import Effect, Position
+from .effects import Effects
 from .nodes import Node
 from .oracle import Oracle
 from .resolve import Resolver
@@ -60,7 +61,7 @@ class Scope:
     changes: list[Change] = field(default_factory=list)
     children: list[Scope] = field(default_factory=list)
     operation: str | None = None  # set on operation roots
-    operations: set[str] = field(default_factory=set)
+    operations: frozenset[str] = frozenset()  # filled in by collect
 
 
 SchemaCheck = Callable[["Pair"], None]
@@ -91,7 +92,10 @@ class Differ:
         self._memo: dict[tuple[int, int, Position, bool], Scope] = {}
         self._checks = schema_checks
         self._depth = 0
+        self._effects = Effects()
         self.memo_nonnull: dict[int, Node] = {}  # plain schemas with null taken out
+        # what checks derive once per value: (what, id of the value) -> it (compiled patterns)
+        self.memo: dict[tuple[str, int], Any] = {}
 
     def root(
         self,
@@ -186,7 +190,9 @@ class Differ:
         parent.children.append(scope)
         if memoisable:
             self._memo[key] = scope
+            self._effects.shared.add(id(scope))
         self._depth += 1
+        self._effects.running.add(id(scope))
         try:
             if self._depth > MAX_DEPTH:
                 loc = n.doc.locate(n.ptr)
@@ -201,6 +207,7 @@ class Differ:
                 check(pair)
         finally:
             self._depth -= 1
+            self._effects.running.discard(id(scope))
         return scope
 
     def probe(self, old: Node, new: Node, position: Position, negated: bool = False) -> set[Effect]:
@@ -227,23 +234,7 @@ class Differ:
 
     def effects(self, scope: Scope) -> set[Effect]:
         """Every effect recorded in ``scope`` and below (cycle-safe)."""
-        from ..catalog import load_catalog
-
-        catalog = load_catalog()
-        seen: set[int] = set()
-        found: set[Effect] = set()
-        stack = [scope]
-        while stack:
-            current = stack.pop()
-            if id(current) in seen:
-                continue
-            seen.add(id(current))
-            for change in current.changes:
-                effect = change.effect or catalog[change.rule].effect
-                if effect is not None:
-                    found.add(effect)
-            stack.extend(current.children)
-        return found
+        return set(self._effects.of(scope))
 
 
 class Pair:

@@ -17,6 +17,7 @@ from ..documents.refs import Workspace, iter_refs
 from ..errors import TesseraError
 
 _Key = tuple[int, int]
+_Target = tuple[Document, Any]
 
 
 class Oracle:
@@ -54,7 +55,7 @@ class Oracle:
 
     # -- the reference graph ------------------------------------------------------------------
 
-    def _target(self, ws: Workspace, doc: Document, ref: str) -> tuple[Document, Any] | None:
+    def _target(self, ws: Workspace, doc: Document, ref: str) -> _Target | None:
         try:
             target_doc, _, value = ws.resolve(doc, ref, "")
         except TesseraError:
@@ -71,7 +72,38 @@ class Oracle:
             self._visit(key, old, new)
         return self._result[key]
 
-    def _visit(self, key: _Key, old: tuple[Document, Any], new: tuple[Document, Any]) -> None:
+    def _visit(self, key: _Key, old: _Target, new: _Target) -> None:
+        """Tarjan's algorithm from one pair of definitions, iterative: a chain of references
+        may be as long as a document allows, far deeper than Python's stack."""
+        work = [self._enter(key, old, new)]
+        while work:
+            frame = work[-1]
+            if frame.position < len(frame.refs):
+                ref = frame.refs[frame.position]
+                frame.position += 1
+                child_old = self._target(self._old, frame.old[0], ref)
+                child_new = self._target(self._new, frame.new[0], ref)
+                if child_old is None or child_new is None:
+                    frame.changed = True
+                    frame.position = len(frame.refs)
+                    continue
+                child = (id(child_old[1]), id(child_new[1]))
+                if child in self._result:
+                    frame.changed = frame.changed or self._result[child]
+                elif child not in self._index:
+                    work.append(self._enter(child, child_old, child_new))
+                elif child in self._on_stack:
+                    self._low[frame.key] = min(self._low[frame.key], self._index[child])
+                continue
+            work.pop()
+            self._leave(frame)
+            if work:
+                parent = work[-1]
+                self._low[parent.key] = min(self._low[parent.key], self._low[frame.key])
+                if frame.key in self._result:
+                    parent.changed = parent.changed or self._result[frame.key]
+
+    def _enter(self, key: _Key, old: _Target, new: _Target) -> _Frame:
         index = len(self._index)
         self._index[key] = self._low[key] = index
         self._stack.append(key)
@@ -80,32 +112,38 @@ class Oracle:
             changed = old[1] != new[1]
         except RecursionError:
             changed = True
-        if not changed:
-            for ref in self.refs_in(old[1]):
-                child_old = self._target(self._old, old[0], ref)
-                child_new = self._target(self._new, new[0], ref)
-                if child_old is None or child_new is None:
-                    changed = True
-                    break
-                child = (id(child_old[1]), id(child_new[1]))
-                if child in self._result:
-                    changed = changed or self._result[child]
-                elif child not in self._index:
-                    self._visit(child, child_old, child_new)
-                    self._low[key] = min(self._low[key], self._low[child])
-                    if child in self._result:
-                        changed = changed or self._result[child]
-                elif child in self._on_stack:
-                    self._low[key] = min(self._low[key], self._index[child])
-        self._flag[key] = changed
-        if self._low[key] == self._index[key]:
-            members = []
-            while True:
-                member = self._stack.pop()
-                self._on_stack.discard(member)
-                members.append(member)
-                if member == key:
-                    break
-            result = any(self._flag[m] for m in members)
-            for member in members:
-                self._result[member] = result
+        refs = () if changed else self.refs_in(old[1])
+        return _Frame(key, old, new, refs, changed)
+
+    def _leave(self, frame: _Frame) -> None:
+        """Record a pair's own verdict; when it closes a component, settle every member."""
+        key = frame.key
+        self._flag[key] = frame.changed
+        if self._low[key] != self._index[key]:
+            return
+        members = []
+        while True:
+            member = self._stack.pop()
+            self._on_stack.discard(member)
+            members.append(member)
+            if member == key:
+                break
+        result = any(self._flag[m] for m in members)
+        for member in members:
+            self._result[member] = result
+
+
+class _Frame:
+    """A pair of definitions being visited: the references left to follow in it."""
+
+    __slots__ = ("changed", "key", "new", "old", "position", "refs")
+
+    def __init__(
+        self, key: _Key, old: _Target, new: _Target, refs: tuple[str, ...], changed: bool
+    ) -> None:
+        self.key = key
+        self.old = old
+        self.new = new
+        self.refs = refs
+        self.position = 0
+        self.changed = changed

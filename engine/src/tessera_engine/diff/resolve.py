@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..documents.refs import Workspace
-from ..errors import RefError
+from ..errors import LimitError, RefError
+from ..limits import max_elements
 from .nodes import Node
 
 # Keywords that are annotations: when parts of an allOf disagree on them, the first one wins.
@@ -45,6 +46,9 @@ ANNOTATIONS = frozenset(
 _LOWER_BOUNDS = frozenset({"minimum", "minLength", "minItems", "minProperties", "minContains"})
 _UPPER_BOUNDS = frozenset({"maximum", "maxLength", "maxItems", "maxProperties", "maxContains"})
 _NUMERIC = ("integer", "number")
+MAX_FLATTEN_NESTING = 400
+"""Deepest chain of ``allOf``s flattened into each other (through references), as deep as
+schema comparisons may nest (``core.MAX_DEPTH``)."""
 
 
 class Resolver:
@@ -56,6 +60,7 @@ class Resolver:
         self._cache: dict[int, Node] = {}
         self._keep: list[Any] = []  # synthesised values, kept alive so their ids stay unique
         self._flattening: set[int] = set()
+        self._copied = 0  # members copied into flattened schemas so far (see _count_copies)
 
     def resolve(self, node: Node) -> Node:
         value = node.value
@@ -129,6 +134,8 @@ class Resolver:
             return node
         if id(node.value) in self._flattening:
             return node  # an allOf that includes itself: compare it structurally
+        if len(self._flattening) >= MAX_FLATTEN_NESTING:
+            raise self._limit(node, f"allOf nested more than {MAX_FLATTEN_NESTING} levels deep")
         self._flattening.add(id(node.value))
         try:
             parts = [self.resolve(part) for part in parts_node.items()]
@@ -149,12 +156,34 @@ class Resolver:
         if merged is None:
             return node
         value, origins = merged
+        self._count_copies(node, len(value) + sum(_count_members(v) for v in value.values()))
         self._keep.append(value)
         return Node(node.doc, node.ptr, value, origins=origins, ref=node.ref)
+
+    def _count_copies(self, node: Node, count: int) -> None:
+        """Flattened views copy their parts' members: a base every one of thousands of schemas
+        extends is copied into each. The copies of one side are bounded by the element limit,
+        far above what real documents need (GitHub's REST description copies about 600)."""
+        self._copied += count
+        if self._copied > max_elements():
+            raise self._limit(
+                node,
+                f"flattening allOf copies more than {max_elements():,} members "
+                "(set TESSERA_MAX_ELEMENTS to raise it)",
+            )
+
+    def _limit(self, node: Node, message: str) -> LimitError:
+        loc = node.doc.locate(node.ptr)
+        return LimitError(message, file=loc.file, line=loc.line, column=loc.column)
 
     def synthesize(self, value: Any) -> Any:
         self._keep.append(value)
         return value
+
+
+def _count_members(value: Any) -> int:
+    """Members of a merged keyword that flattening built anew (a merged ``properties``)."""
+    return len(value) if isinstance(value, dict) else 0
 
 
 def _merge(nodes: list[Node], resolver: Resolver) -> tuple[dict[str, Any], dict[str, Node]] | None:
@@ -186,8 +215,9 @@ def _combine(
     key: str, a: Any, b: Any, a_node: Node, b_node: Node, resolver: Resolver, own_nullable: bool
 ) -> Any:
     if key == "type":
-        types_a = set(a) if isinstance(a, list) else {a}
-        types_b = set(b) if isinstance(b, list) else {b}
+        types_a, types_b = _type_names(a), _type_names(b)
+        if types_a is None or types_b is None:
+            return _CONFLICT  # not type names: left for the checks to compare as written
         both = types_a & types_b
         if ("integer" in types_a and "number" in types_b) or (
             "number" in types_a and "integer" in types_b
@@ -195,9 +225,10 @@ def _combine(
             both.add("integer")
         return sorted(both), None
     if key == "required" and isinstance(a, list) and isinstance(b, list):
-        return a + [name for name in b if name not in a], None
+        return list({_value_key(name): name for name in a + b}.values()), None
     if key == "enum" and isinstance(a, list) and isinstance(b, list):
-        return [v for v in a if v in b], None
+        in_b = {_value_key(v) for v in b}
+        return [v for v in a if _value_key(v) in in_b], None
     if key == "nullable":
         return (a if own_nullable else bool(a and b)), None
     if key in _LOWER_BOUNDS and _numbers(a, b):
@@ -209,6 +240,20 @@ def _combine(
     if key == "uniqueItems":
         return bool(a or b), None
     return _CONFLICT
+
+
+def _value_key(value: Any) -> str:
+    """A hashable key for a JSON value (numbers by value, as JSON Schema compares them), so
+    lists of values are intersected and merged in linear time."""
+    from ..checks.shape import json_key  # the checks import this module
+
+    return json_key(value)
+
+
+def _type_names(value: Any) -> set[str] | None:
+    """The names in a ``type`` keyword (one or a list), None when any is not a string."""
+    names = value if isinstance(value, list) else [value]
+    return set(names) if all(isinstance(name, str) for name in names) else None
 
 
 def _numbers(a: Any, b: Any) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..diff.nodes import Node
 from ..documents.refs import Workspace
+from ..limits import max_elements, too_many_elements
 from ..model import Position
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -103,6 +104,28 @@ class Operation:
         return Position.INPUT if self.flipped else Position.OUTPUT
 
 
+class ModelSize:
+    """What building one side's model has created so far: operations and their parameters,
+    responses, headers and media types. References make parts of a document count many
+    times (a shared response with its headers under every operation, a callback under every
+    operation that names it, callbacks naming each other), so the model is bounded on its
+    own, by the element limit, and refused past it."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.name = ws.root.name
+        self.count = 0
+
+    def add(self, operation: Operation) -> None:
+        self.count += 1 + len(operation.parameters) + len(operation.responses)
+        self.count += len(operation.body.content) if operation.body is not None else 0
+        for response in operation.responses.values():
+            self.count += len(response.headers) + len(response.content)
+        if self.count > max_elements():
+            raise too_many_elements(
+                self.name, what="operations, parameters, responses, headers and media types"
+            )
+
+
 @dataclass(eq=False)
 class ApiModel:
     ws: Workspace
@@ -113,18 +136,19 @@ class ApiModel:
 
 
 def template_key(path: str) -> tuple[str, list[str]]:
-    """``/pets/{petId}/toys/{toy}`` -> (``/pets/{}/toys/{}``, [``petId``, ``toy``])."""
+    """``/pets/{petId}/toys/{toy}`` -> (``/pets/{}/toys/{}``, [``petId``, ``toy``]). An
+    unclosed ``{`` is literal (each brace is looked for once: a long path stays linear)."""
     names: list[str] = []
     out: list[str] = []
     i = 0
     while i < len(path):
-        if path[i] == "{":
-            end = path.find("}", i)
-            if end > i:
-                names.append(path[i + 1 : end])
-                out.append("{}")
-                i = end + 1
-                continue
-        out.append(path[i])
-        i += 1
+        start = path.find("{", i)
+        end = path.find("}", start) if start >= 0 else -1
+        if end < 0:
+            out.append(path[i:])
+            break
+        out.append(path[i:start])
+        names.append(path[start + 1 : end])
+        out.append("{}")
+        i = end + 1
     return "".join(out), names

@@ -28,7 +28,9 @@ as the specification says.
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -36,12 +38,14 @@ from typing import Any
 
 from ..documents import Document, Source, parse_document
 from ..documents.loader import read_source
-from ..errors import FormatError, LimitError
+from ..documents.pointer import escape
+from ..errors import FormatError, LimitError, LoadError
 from ..model import Effect, Position
 from ..modes import Mode, effective_position
 from .avro_compare import BOTH, Comparer, Where
 from .avro_model import Array, AvroVersion, Map, Named, Record, Schema, TopLevel, Union
 from .avro_parse import SchemaParser, UnknownTypeError
+from .avro_work import WorkBudget
 from .native import Change, ElementGraph, Settings
 
 _RECURSION_LIMIT = 20_000
@@ -58,8 +62,9 @@ class AvroFormat:
         with _deep_recursion(source.display(path)):
             if files is None:
                 document = _document(source, path)
-                schema = SchemaParser(document, {}).parse_root()
-                return AvroVersion(document.name, [TopLevel("", schema)])
+                parser = SchemaParser(document, {})
+                schema = parser.parse_root()
+                return AvroVersion(document.name, [TopLevel("", schema)], elements=parser.elements)
             if not files:
                 raise FormatError("no .avsc files in this directory", file=source.display(path))
             return _load_directory(source, path, files)
@@ -71,7 +76,7 @@ class AvroFormat:
     def compare(self, old: Any, new: Any, settings: Settings) -> list[Change]:
         assert isinstance(old, AvroVersion) and isinstance(new, AvroVersion)
         position = effective_position(settings.mode, Position.INPUT)
-        comparer = Comparer(position)
+        comparer = Comparer(position, WorkBudget(old.elements + new.elements, new.display))
         with _deep_recursion(new.display):
             if not (old.is_directory or new.is_directory):
                 a, b = old.schemas[0].schema, new.schemas[0].schema
@@ -157,31 +162,79 @@ def _root_path(schema: Any, fallback: str) -> str:
 def _document(source: Source, path: str) -> Document:
     """The file parsed as JSON (whatever its suffix: ``.avsc`` is JSON)."""
     name, raw = read_source(source, path)
-    return replace(parse_document(f"{path}.json", name, raw), path=path)
+    document = replace(parse_document(f"{path}.json", name, raw), path=path)
+    if _SURROGATE_ESCAPE.search(document.text):
+        _refuse_lone_surrogates(document)
+    return document
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(document: Document) -> None:
+    """Refuse a string holding a lone surrogate (JSON's ``"\\ud800"``): no output can print
+    it. Looked for only when the text holds such an escape."""
+    stack: list[tuple[str, Any]] = [("", document.data)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                at = f"{pointer}/{escape(key)}"
+                _printable(key, document, at)
+                stack.append((at, child))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{index}", child) for index, child in enumerate(value))
+        elif isinstance(value, str):
+            _printable(value, document, pointer)
+
+
+def _printable(text: str, document: Document, pointer: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        loc = document.locate(pointer)
+        raise LoadError(
+            "a string holds a lone surrogate (an unpaired \\u escape)",
+            file=loc.file,
+            line=loc.line,
+            column=loc.column,
+        ) from None
 
 
 def _load_directory(source: Source, root: str, files: list[str]) -> AvroVersion:
-    """Every file of a directory, each parsed once the named types it refers to exist."""
+    """Every file of a directory, each parsed once the named types it refers to exist. A file
+    that refers to a name not defined yet waits for that name: it is parsed again only when
+    another file defines it, so files in any order cost about one parse each."""
     documents = [_document(source, path) for path in files]
     names: dict[str, Named] = {}
     parsed: dict[int, TopLevel] = {}
-    waiting = list(range(len(documents)))
-    while waiting:
-        blocked: list[tuple[int, UnknownTypeError]] = []
-        for index in waiting:
-            attempt = dict(names)
-            try:
-                schema = SchemaParser(documents[index], attempt).parse_root()
-            except UnknownTypeError as err:
-                blocked.append((index, err))
-                continue
-            names.update(attempt)
-            parsed[index] = TopLevel(_relative(root, files[index]), schema)
-        if len(blocked) == len(waiting):
-            raise blocked[0][1]
-        waiting = [index for index, _ in blocked]
+    elements = 0
+    blocked: dict[int, UnknownTypeError] = {}
+    waiting: dict[str, set[int]] = {}  # a full name -> the files waiting for it
+    queue = deque(range(len(documents)))
+    while queue:
+        index = queue.popleft()
+        parser = SchemaParser(documents[index], names)
+        try:
+            schema = parser.parse_root()
+        except UnknownTypeError as err:
+            blocked[index] = err
+            for name in err.candidates:
+                waiting.setdefault(name, set()).add(index)
+            continue
+        names.update(parser.defined)
+        elements += parser.elements
+        parsed[index] = TopLevel(_relative(root, files[index]), schema)
+        for name in parser.defined:
+            for ready in sorted(waiting.pop(name, ())):
+                if blocked.pop(ready, None) is not None:
+                    queue.append(ready)
+    if blocked:
+        raise blocked[min(blocked)]
     schemas = [parsed[i] for i in sorted(parsed)]
-    return AvroVersion(source.display(root), schemas, is_directory=True)
+    return AvroVersion(source.display(root), schemas, is_directory=True, elements=elements)
 
 
 def _relative(root: str, path: str) -> str:

@@ -19,6 +19,11 @@ renamed with an alias on the new side matches in the backward direction only (th
 aliases are used); a union branch may be read by another branch of the reader. So every pair
 is compared for a set of *directions* in which it really is a reader/writer pair, and a change
 breaks only in those. Whether a whole subtree can be read is decided by ``avro_resolve``.
+
+Cost. Branches, fields and symbols are paired through tables, so the work grows with the size
+of the schemas, not with the product of two unions' or enums' lengths; walking deeper than
+``MAX_NESTING`` levels (named types referring to one another in a chain) is refused with a
+``LimitError`` instead of overflowing the stack.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..limits import MAX_NESTING
 from ..model import Effect, Position
 from .avro_model import (
     Array,
@@ -41,7 +47,8 @@ from .avro_model import (
     Union,
     branch_key,
 )
-from .avro_resolve import Resolver, decimals_match, names_match, writer_field
+from .avro_resolve import Resolver, decimals_match, names_match, too_deep, writer_field
+from .avro_work import WorkBudget
 from .native import Change
 
 BACKWARD = "backward"  # reader: new, writer: old
@@ -79,11 +86,23 @@ class Where:
 class Comparer:
     """Walks an old and a new schema together and collects ``Change``s."""
 
-    def __init__(self, position: Position) -> None:
+    def __init__(self, position: Position, budget: WorkBudget) -> None:
         self.position = position
-        self.resolver = Resolver()
+        self.budget = budget
+        self.resolver = Resolver(budget)
         self.changes: list[Change] = []
         self._seen: set[tuple[int, int, Directions]] = set()
+        self._depth = 0
+        self._described: dict[int, str] = {}
+        self._emitted: set[tuple[str, str, Effect | None, bool, str]] = set()
+
+    def describe(self, schema: Schema) -> str:
+        """``schema.describe()``, once per schema: a type inside a named type compared with
+        many counterparts is described once, however often it is reported."""
+        text = self._described.get(id(schema))
+        if text is None:
+            text = self._described[id(schema)] = schema.describe()
+        return text
 
     def emit(
         self,
@@ -96,6 +115,14 @@ class Comparer:
         old_at: Site | None = None,
         dangerous: bool = False,
     ) -> None:
+        """Record a change, once: a named type compared with several counterparts finds the
+        same change of its own elements with each (the engine would merge them, as they
+        have one fingerprint; keeping the first spares building the others)."""
+        self.budget.spend()
+        key = (rule, where.path, effect, dangerous, repr(sorted(args.items())))
+        if key in self._emitted:
+            return
+        self._emitted.add(key)
         site = at or where.new
         self.changes.append(
             Change(
@@ -117,6 +144,16 @@ class Comparer:
     def schema(self, old: Schema, new: Schema, where: Where, directions: Directions) -> None:
         if not directions:
             return
+        self.budget.spend()
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise too_deep(where.new)
+            self._schema(old, new, where, directions)
+        finally:
+            self._depth -= 1
+
+    def _schema(self, old: Schema, new: Schema, where: Where, directions: Directions) -> None:
         if isinstance(old, Union) or isinstance(new, Union):
             self.union(old, new, where, directions)
             return
@@ -152,7 +189,8 @@ class Comparer:
         backward = self.resolver.can_read(new, old)
         forward = self.resolver.can_read(old, new)
         rule = "schema.avro-type.promoted" if backward or forward else "schema.avro-type.changed"
-        args = {"old": old.describe(), "new": new.describe(), "note": _readers(backward, forward)}
+        note = _readers(backward, forward)
+        args = {"old": self.describe(old), "new": self.describe(new), "note": note}
         self.emit(rule, where, args, effect=effect_of(not backward, not forward, directions))
 
     def logical(self, old: Schema, new: Schema, where: Where, directions: Directions) -> None:
@@ -183,9 +221,11 @@ class Comparer:
 
     def enum(self, old: Enum, new: Enum, where: Where, directions: Directions) -> None:
         symbols = where.new.at("symbols")
-        for symbol in new.symbols:
-            if symbol not in old.symbols:
-                at = symbols.at(new.symbols.index(symbol))
+        self.budget.spend(len(old.symbols) + len(new.symbols))
+        old_symbols, new_symbols = set(old.symbols), set(new.symbols)
+        for index, symbol in enumerate(new.symbols):
+            if symbol not in old_symbols:
+                at = symbols.at(index)
                 note = (
                     f"; old readers read it as their default {old.default!r}" if old.default else ""
                 )
@@ -193,7 +233,7 @@ class Comparer:
                 args = {"symbol": symbol, "note": note}
                 self.emit("schema.avro-enum.symbol-added", where, args, effect=effect, at=at)
         for index, symbol in enumerate(old.symbols):
-            if symbol not in new.symbols:
+            if symbol not in new_symbols:
                 note = (
                     f"; new readers read it as their default {new.default!r}" if new.default else ""
                 )
@@ -216,6 +256,7 @@ class Comparer:
     # -- records ------------------------------------------------------------------------------
 
     def record(self, old: Record, new: Record, where: Where, directions: Directions) -> None:
+        self.budget.spend(len(old.fields) + len(new.fields))
         # the writer field each reader field reads, in each direction
         backward = {id(f): writer_field(old, f) for f in new.fields}
         forward = {id(f): writer_field(new, f) for f in old.fields}
@@ -295,15 +336,16 @@ class Comparer:
     def union(self, old: Schema, new: Schema, where: Where, directions: Directions) -> None:
         olds, old_sites = _branches(old, where.old)
         news, new_sites = _branches(new, where.new)
-        can_read = self.resolver.can_read
+        self.budget.spend(len(olds) + len(news))
+        can_read, any_reads = self.resolver.can_read, self.resolver.any_reads
         pairs = _pair_branches(olds, news)
         for i, j in pairs:
             o, n = olds[i], news[j]
             active = set(directions)
             # resolution reads a writer branch with any reader branch that can read it
-            if not can_read(n, o) and any(can_read(x, o) for x in news if x is not n):
+            if not can_read(n, o) and any_reads(news, o, skip=n):
                 active.discard(BACKWARD)
-            if not can_read(o, n) and any(can_read(x, n) for x in olds if x is not o):
+            if not can_read(o, n) and any_reads(olds, n, skip=o):
                 active.discard(FORWARD)
             inner = where.to(f"{where.path}|{branch_key(n)}", new_sites[j], old_sites[i])
             self.schema(o, n, inner, frozenset(active))
@@ -311,15 +353,15 @@ class Comparer:
         paired_new = {j for _, j in pairs}
         for j, n in enumerate(news):
             if j not in paired_new:
-                readable = any(can_read(o, n) for o in olds)
-                args = {"branch": n.describe(), "note": "" if readable else _OLD_CANNOT}
+                readable = any_reads(olds, n)
+                args = {"branch": self.describe(n), "note": "" if readable else _OLD_CANNOT}
                 effect = effect_of(False, not readable, directions)
                 at = new_sites[j]
                 self.emit("schema.avro-union.branch-added", where, args, effect=effect, at=at)
         for i, o in enumerate(olds):
             if i not in paired_old:
-                readable = any(can_read(n, o) for n in news)
-                args = {"branch": o.describe(), "note": "" if readable else _NEW_CANNOT}
+                readable = any_reads(news, o)
+                args = {"branch": self.describe(o), "note": "" if readable else _NEW_CANNOT}
                 effect = effect_of(not readable, False, directions)
                 old_at = old_sites[i]
                 self.emit(
@@ -339,33 +381,73 @@ def _branches(schema: Schema, site: Site) -> tuple[list[Schema], list[Site]]:
 
 def _pair_branches(olds: list[Schema], news: list[Schema]) -> list[tuple[int, int]]:
     """Branches that are the same element in both versions: same type or full name, then a
-    named type renamed (an alias, or the same unqualified name), then the one branch left on
-    each side."""
+    named type renamed (an alias, or the same unqualified name: the first new branch left
+    that matches), then the one branch left on each side."""
     pairs: list[tuple[int, int]] = []
     new_keys = {branch_key(n): j for j, n in enumerate(news)}
+    paired_new: set[int] = set()
+    left_old: list[int] = []
     for i, o in enumerate(olds):
         j = new_keys.get(branch_key(o))
-        if j is not None:
+        if j is None:
+            left_old.append(i)
+        else:
             pairs.append((i, j))
-    left_old = [i for i in range(len(olds)) if i not in {p[0] for p in pairs}]
-    left_new = [j for j in range(len(news)) if j not in {p[1] for p in pairs}]
-    for i in list(left_old):
-        o = olds[i]
-        for j in left_new:
-            n = news[j]
-            if (
-                isinstance(o, Named)
-                and isinstance(n, Named)
-                and o.kind == n.kind
-                and (names_match(n, o) or names_match(o, n))
-            ):
-                pairs.append((i, j))
-                left_old.remove(i)
-                left_new.remove(j)
-                break
-    if len(left_old) == 1 and len(left_new) == 1:
-        pairs.append((left_old[0], left_new[0]))
+            paired_new.add(j)
+    left_new = [j for j in range(len(news)) if j not in paired_new]
+    renames = _Renames(news, left_new)
+    still_old: list[int] = []
+    for i in left_old:
+        j = renames.take(olds[i])
+        if j is None:
+            still_old.append(i)
+        else:
+            pairs.append((i, j))
+    still_new = renames.left()
+    if len(still_old) == 1 and len(still_new) == 1:
+        pairs.append((still_old[0], still_new[0]))
     return pairs
+
+
+class _Renames:
+    """The named branches of a new union not paired yet, by what a renamed old branch may
+    match: kind and unqualified name, kind and full name (an old alias names it), kind and
+    alias (it names the old branch)."""
+
+    def __init__(self, news: list[Schema], left: list[int]) -> None:
+        self.news = news
+        self.left_new = left
+        self.taken: set[int] = set()
+        self.by_key: dict[tuple[str, str, str], list[int]] = {}
+        for j in reversed(left):  # lists are used as stacks: the first branch on top
+            n = news[j]
+            if isinstance(n, Named):
+                self.by_key.setdefault(("name", n.kind, n.name), []).append(j)
+                self.by_key.setdefault(("full", n.kind, n.fullname), []).append(j)
+                for alias in n.aliases:
+                    self.by_key.setdefault(("alias", n.kind, alias), []).append(j)
+
+    def take(self, old: Schema) -> int | None:
+        """The first new branch left that ``old`` was renamed to, marked taken."""
+        if not isinstance(old, Named):
+            return None
+        keys = [("name", old.kind, old.name), ("alias", old.kind, old.fullname)]
+        keys += [("full", old.kind, alias) for alias in old.aliases]
+        found = [j for j in map(self._first, keys) if j is not None]
+        if not found:
+            return None
+        j = min(found)
+        self.taken.add(j)
+        return j
+
+    def _first(self, key: tuple[str, str, str]) -> int | None:
+        stack = self.by_key.get(key)
+        while stack and stack[-1] in self.taken:
+            stack.pop()
+        return stack[-1] if stack else None
+
+    def left(self) -> list[int]:
+        return [j for j in self.left_new if j not in self.taken]
 
 
 def _readers(backward: bool, forward: bool) -> str:

@@ -99,9 +99,14 @@ class Field:
 @dataclass(eq=False, kw_only=True)
 class Record(Named):
     fields: list[Field] = field(default_factory=list)
+    _by_name: dict[str, Field] = field(default_factory=dict, init=False, repr=False)
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        """The field of that name (looked up in a table built once the fields are read, so
+        resolving a record of many fields stays linear)."""
+        if len(self._by_name) != len(self.fields):
+            self._by_name = {f.name: f for f in self.fields}
+        return self._by_name.get(name)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -161,8 +166,10 @@ class TopLevel:
 
 @dataclass(eq=False)
 class AvroVersion:
-    """One loaded version: a single ``.avsc`` file or every ``.avsc`` file of a directory."""
+    """One loaded version: a single ``.avsc`` file or every ``.avsc`` file of a directory.
+    ``elements`` counts the schemas, fields and symbols written in its files."""
 
     display: str
     schemas: list[TopLevel]
     is_directory: bool = False
+    elements: int = 0

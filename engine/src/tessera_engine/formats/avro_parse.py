@@ -13,16 +13,24 @@ unions (no nested unions, no two branches of one unnamed type or one name), name
 once, field defaults (a value of the field's type; for a union, of its first branch) and sort
 ``order``. A logical type that is not valid for its underlying type is ignored, as the
 specification says.
+
+Bounds. A file holds at most ``max_elements()`` schemas, fields and enum symbols (a
+``LimitError`` naming the setting beyond), and a field default nests at most
+``MAX_DEFAULT_NESTING`` levels (findings carry it). A fixed ``size`` is at most 2,147,483,647
+bytes, as in Apache Avro (Java reads it as a 32-bit int and refuses larger ones): the largest
+decimal precision a size holds is computed from logarithms, never from ``2**(8*size)``.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Mapping
+from decimal import ROUND_FLOOR, Context, Decimal
 from typing import Any, TypeGuard
 
 from ..documents import Document
-from ..errors import FormatError
+from ..errors import FormatError, LimitError
+from ..limits import MAX_DEFAULT_NESTING, max_elements, too_many_elements
 from .avro_defaults import default_problem
 from .avro_model import (
     PRIMITIVES,
@@ -52,23 +60,33 @@ _ON_LONG = (
     "local-timestamp-micros",
     "local-timestamp-nanos",
 )
+MAX_FIXED_SIZE = 2**31 - 1
+"""The largest fixed ``size`` accepted: Apache Avro's Java implementation reads it as an int."""
+_PRECISE = Context(prec=80)
+_LOG10_2 = Decimal(2).log10(_PRECISE)
 
 
 class UnknownTypeError(FormatError):
-    """A type name that is neither primitive nor defined (yet)."""
+    """A type name that is neither primitive nor defined (yet). ``candidates`` are the full
+    names it would resolve to (in the enclosing namespace, then as written)."""
 
-    def __init__(self, message: str, name: str, **where: Any) -> None:
+    def __init__(self, message: str, name: str, candidates: tuple[str, ...], **where: Any) -> None:
         super().__init__(message, **where)
         self.name = name
+        self.candidates = candidates
 
 
 class SchemaParser:
-    """Builds the model of one file; ``names`` holds the named types defined so far (shared
-    by the files of a directory)."""
+    """Builds the model of one file. ``known`` holds the named types other files of a
+    directory defined so far; this file's own go to ``defined`` (kept apart, so a file that
+    cannot be parsed yet leaves ``known`` as it was)."""
 
-    def __init__(self, document: Document, names: dict[str, Named]) -> None:
+    def __init__(self, document: Document, known: Mapping[str, Named]) -> None:
         self.document = document
-        self.names = names
+        self.known = known
+        self.defined: dict[str, Named] = {}
+        self.elements = 0
+        self.max_elements = max_elements()
 
     def parse_root(self) -> Schema:
         return self.parse(self.document.data, Site(self.document, ""), "")
@@ -77,7 +95,18 @@ class SchemaParser:
         loc = site.location()
         return FormatError(message, file=loc.file, line=loc.line, column=loc.column)
 
+    def count(self, site: Site, elements: int = 1) -> None:
+        """Count schemas, fields and symbols; refuse the file beyond the element limit."""
+        self.elements += elements
+        if self.elements > self.max_elements:
+            loc = site.location()
+            raise too_many_elements(loc.file, what="schemas, fields and symbols", line=loc.line)
+
+    def lookup(self, fullname: str) -> Named | None:
+        return self.defined.get(fullname) or self.known.get(fullname)
+
     def parse(self, data: Any, site: Site, namespace: str) -> Schema:
+        self.count(site)
         if isinstance(data, str):
             return self._reference(data, site, namespace)
         if isinstance(data, list):
@@ -97,14 +126,17 @@ class SchemaParser:
         if name in ("record", "error", "enum", "fixed", "array", "map"):
             raise self.error(f'{name!r} needs the object form {{"type": "{name}", ...}}', site)
         found = None
+        candidates: tuple[str, ...] = (name,)
         if "." not in name and namespace:
-            found = self.names.get(f"{namespace}.{name}")
-        found = found or self.names.get(name)
+            candidates = (f"{namespace}.{name}", name)
+            found = self.lookup(candidates[0])
+        found = found or self.lookup(name)
         if found is None:
             loc = site.location()
             raise UnknownTypeError(
                 f"unknown type {name!r} (not a primitive type nor a named type defined before)",
                 name,
+                candidates,
                 file=loc.file,
                 line=loc.line,
                 column=loc.column,
@@ -181,7 +213,7 @@ class SchemaParser:
         if name in PRIMITIVES:
             raise self.error(f"a primitive type name cannot be redefined: {name!r}", site)
         fullname = f"{space}.{name}" if space else name
-        if fullname in self.names:
+        if self.lookup(fullname) is not None:
             raise self.error(f"the named type {fullname!r} is defined twice", site.at("name"))
         return name, space
 
@@ -229,7 +261,7 @@ class SchemaParser:
             aliases=self._aliases(data, site, space),
             doc=self._doc(data, site),
         )
-        self.names[record.fullname] = record  # before the fields: they may refer to it
+        self.defined[record.fullname] = record  # before the fields: they may refer to it
         seen: set[str] = set()
         for index, raw in enumerate(raw_fields):
             field = self._field(raw, fields_site.at(index), space)
@@ -240,6 +272,7 @@ class SchemaParser:
         return record
 
     def _field(self, raw: Any, site: Site, space: str) -> Field:
+        self.count(site)
         if not isinstance(raw, dict):
             raise self.error(f"a field must be an object, not {_json(raw)}", site)
         name = raw.get("name")
@@ -264,6 +297,14 @@ class SchemaParser:
             doc=self._doc(raw, site),
         )
         if field.has_default:
+            if _deeper_than(field.default, MAX_DEFAULT_NESTING):
+                loc = site.at("default").location()
+                raise LimitError(
+                    f"the default of field {name!r} nests more than {MAX_DEFAULT_NESTING} levels",
+                    file=loc.file,
+                    line=loc.line,
+                    column=loc.column,
+                )
             problem = default_problem(field.type, field.default)
             if problem:
                 raise self.error(
@@ -277,13 +318,16 @@ class SchemaParser:
         symbols = data["symbols"]
         if not isinstance(symbols, list):
             raise self.error('"symbols" must be a list of names', symbols_site)
+        self.count(symbols_site, len(symbols))
+        seen: set[str] = set()
         for index, symbol in enumerate(symbols):
             if not isinstance(symbol, str) or not _NAME.match(symbol):
                 raise self.error(f"invalid enum symbol {_json(symbol)}", symbols_site.at(index))
-            if symbol in symbols[:index]:
+            if symbol in seen:
                 raise self.error(f"duplicate enum symbol {symbol!r}", symbols_site.at(index))
+            seen.add(symbol)
         default = data.get("default")
-        if default is not None and default not in symbols:
+        if default is not None and (not isinstance(default, str) or default not in seen):
             raise self.error(
                 f"the enum default {_json(default)} is not one of its symbols", site.at("default")
             )
@@ -297,7 +341,7 @@ class SchemaParser:
             symbols=tuple(symbols),
             default=default,
         )
-        self.names[enum.fullname] = enum
+        self.defined[enum.fullname] = enum
         return enum
 
     def _fixed(self, data: dict[str, Any], site: Site, namespace: str) -> Fixed:
@@ -306,6 +350,12 @@ class SchemaParser:
         size = data["size"]
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise self.error(f'"size" must be a non-negative integer, not {_json(size)}', size_site)
+        if size > MAX_FIXED_SIZE:
+            raise self.error(
+                f'"size" {_json(size)} is over {MAX_FIXED_SIZE:,} bytes, the largest fixed '
+                "Avro implementations read (Apache Avro reads the size as a 32-bit int)",
+                size_site,
+            )
         fixed = Fixed(
             kind="fixed",
             site=site,
@@ -316,7 +366,7 @@ class SchemaParser:
             size=size,
             logical=_logical(data, "fixed", size),
         )
-        self.names[fixed.fullname] = fixed
+        self.defined[fixed.fullname] = fixed
         return fixed
 
 
@@ -343,17 +393,36 @@ def _decimal(data: dict[str, Any], size: int | None) -> LogicalType | None:
     precision, scale = data.get("precision"), data.get("scale", 0)
     if not (_natural(precision) and _natural(scale)) or not 0 < precision >= scale:
         return None
-    if size is not None and precision > _max_precision(size):
+    if size is not None and precision > max_decimal_precision(size):
         return None
     return LogicalType("decimal", precision, scale)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels in ``value``."""
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict | list):
+            if depth >= limit:
+                return True
+            children = current.values() if isinstance(current, dict) else current
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _natural(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _max_precision(size: int) -> int:
-    return math.floor(math.log10(2 ** (8 * size - 1) - 1)) if size > 0 else 0
+def max_decimal_precision(size: int) -> int:
+    """The most decimal digits a fixed of ``size`` bytes holds: floor(log10(2**(8*size-1)-1)),
+    which is floor((8*size-1) * log10(2)) (a power of two is never a power of ten), computed
+    with 80 significant digits: exact for every size up to ``MAX_FIXED_SIZE``."""
+    if size <= 0:
+        return 0
+    digits = _PRECISE.multiply(Decimal(8 * size - 1), _LOG10_2)
+    return int(digits.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def _json(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from ..documents import Document
 from ..documents.pointer import join
 from ..errors import FormatError
-from .dbt_durations import freshness_window, parse_duration
+from .dbt_durations import NotAWindow, freshness_window, kind_of, parse_duration
 from .dbt_model import Column, Guarantee, Manifest, Relation
 
 SUPPORTED = range(10, 13)
@@ -100,8 +100,8 @@ def _relation(node: dict[str, Any], unique_id: str, pointer: str, doc: Document)
         description=str(node.get("description") or ""),
         depends_on=_depends_on(node),
     )
-    _columns(relation, node, pointer)
-    _constraints(relation, node.get("constraints"), join(pointer, "constraints"), None)
+    _columns(relation, node, pointer, doc)
+    _constraints(relation, node.get("constraints"), join(pointer, "constraints"), None, doc)
     _meta_guarantees(relation, node, pointer, doc)
     return relation
 
@@ -116,8 +116,12 @@ def _source(node: dict[str, Any], unique_id: str, pointer: str, doc: Document) -
         pointer=pointer,
         description=str(node.get("description") or ""),
     )
-    _columns(relation, node, pointer)
-    window = freshness_window(node.get("freshness"))
+    _columns(relation, node, pointer, doc)
+    try:
+        window = freshness_window(node.get("freshness"))
+    except NotAWindow as err:
+        at = join(pointer, "freshness") + (f"/{err.at}" if err.at else "")
+        raise bad_value(doc, at, err.message) from None
     if window is not None:
         seconds, text = window
         relation.add_guarantee(
@@ -133,7 +137,7 @@ def _source(node: dict[str, Any], unique_id: str, pointer: str, doc: Document) -
     return relation
 
 
-def _columns(relation: Relation, node: dict[str, Any], pointer: str) -> None:
+def _columns(relation: Relation, node: dict[str, Any], pointer: str, doc: Document) -> None:
     columns = node.get("columns")
     if not isinstance(columns, dict):
         return
@@ -150,10 +154,12 @@ def _columns(relation: Relation, node: dict[str, Any], pointer: str) -> None:
             description=str(raw.get("description") or ""),
             pointer=at,
         )
-        _constraints(relation, raw.get("constraints"), join(at, "constraints"), name)
+        _constraints(relation, raw.get("constraints"), join(at, "constraints"), name, doc)
 
 
-def _constraints(relation: Relation, raw: Any, pointer: str, column: str | None) -> None:
+def _constraints(
+    relation: Relation, raw: Any, pointer: str, column: str | None, doc: Document
+) -> None:
     """Constraints (dbt 1.5+): column-level ones on their column; a model-level one on its
     single column, or on the relation when it spans several."""
     if not isinstance(raw, list):
@@ -162,12 +168,13 @@ def _constraints(relation: Relation, raw: Any, pointer: str, column: str | None)
         if not isinstance(item, dict):
             continue
         kind = str(item.get("type", ""))
-        columns = [str(c) for c in item.get("columns") or []]
+        at = join(pointer, index)
+        columns = names(doc, join(at, "columns"), item.get("columns"))
         target = column if column is not None else (columns[0] if len(columns) == 1 else None)
         ident = ", ".join(columns) if target is None and columns else ""
         if kind == "foreign_key":
             to = item.get("to") or item.get("expression") or ""
-            to_columns = ", ".join(str(c) for c in item.get("to_columns") or [])
+            to_columns = ", ".join(names(doc, join(at, "to_columns"), item.get("to_columns")))
             ident = " ".join(p for p in (ident, str(to), to_columns) if p)
         elif kind == "check":
             ident = " ".join(
@@ -176,7 +183,7 @@ def _constraints(relation: Relation, raw: Any, pointer: str, column: str | None)
         elif kind not in ("not_null", "unique", "primary_key"):
             continue  # custom constraints: free SQL with no meaning Tessera can judge
         relation.add_guarantee(
-            target, Guarantee(kind, ident=ident, origin="constraint", pointer=join(pointer, index))
+            target, Guarantee(kind, ident=ident, origin="constraint", pointer=at)
         )
 
 
@@ -190,13 +197,13 @@ def _meta_guarantees(relation: Relation, node: dict[str, Any], pointer: str, doc
         return
     at = f"{pointer}/{where}/tessera"
     if not isinstance(tessera, dict):
-        raise _bad(doc, at, "meta.tessera must be a mapping")
+        raise bad_value(doc, at, "meta.tessera must be a mapping")
     freshness = tessera.get("freshness")
     if freshness is not None:
         within = freshness.get("within") if isinstance(freshness, dict) else None
         seconds = parse_duration(within)
         if seconds is None:
-            raise _bad(
+            raise bad_value(
                 doc, f"{at}/freshness", "meta.tessera.freshness.within must be a duration like 24h"
             )
         args = {"within": str(within), "seconds": seconds}
@@ -207,7 +214,7 @@ def _meta_guarantees(relation: Relation, node: dict[str, Any], pointer: str, doc
     if volume is not None:
         bounds = _volume(volume)
         if bounds is None:
-            raise _bad(
+            raise bad_value(
                 doc,
                 f"{at}/volume",
                 "meta.tessera.volume takes min_rows and/or max_rows (whole numbers)",
@@ -226,8 +233,19 @@ def _volume(raw: Any) -> dict[str, int] | None:
     return bounds
 
 
-def _bad(doc: Document, pointer: str, message: str) -> FormatError:
+def bad_value(doc: Document, pointer: str, message: str) -> FormatError:
+    """The error for a value of the wrong type or form at ``pointer``, located there."""
     return FormatError(message, file=doc.name, **_line(doc, pointer))
+
+
+def names(doc: Document, pointer: str, value: Any) -> list[str]:
+    """A list of column or node names (absent: none); anything else is refused."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        field = pointer.rsplit("/", 1)[-1]
+        raise bad_value(doc, pointer, f"{field} must be a list of names, not {kind_of(value)}")
+    return [str(name) for name in value]
 
 
 def version_text(value: Any) -> str | None:

@@ -14,8 +14,10 @@ import json
 import re
 from typing import Any
 
+from ..documents import Document
 from ..documents.pointer import join
 from .dbt_model import Guarantee, Manifest, Relation
+from .dbt_read import names
 
 BUILT_IN = ("not_null", "unique", "accepted_values", "relationships")
 _CALL = re.compile(r"""\b(ref|source)\(\s*(['"])([^'"]*)\2\s*(?:,\s*(['"])([^'"]*)\4\s*)?""")
@@ -32,7 +34,8 @@ def attach_tests(manifest: Manifest) -> None:
         config = _dict(node.get("config"))
         if not isinstance(metadata, dict) or config.get("enabled") is False:
             continue
-        relation = _tested(node, metadata, by_id)
+        pointer = join("/nodes", unique_id)
+        relation = _tested(manifest.document, pointer, node, metadata, by_id)
         if relation is None:
             continue
         kwargs = _dict(metadata.get("kwargs"))
@@ -42,7 +45,7 @@ def attach_tests(manifest: Manifest) -> None:
             guarantee.kind,
             ident=guarantee.ident,
             args=guarantee.args,
-            pointer=join("/nodes", unique_id),
+            pointer=pointer,
             warn_only=str(config.get("severity", "error")).lower() == "warn",
             where=str(config["where"]) if config.get("where") else None,
         )
@@ -50,7 +53,11 @@ def attach_tests(manifest: Manifest) -> None:
 
 
 def _tested(
-    node: dict[str, Any], metadata: dict[str, Any], by_id: dict[str, Relation]
+    doc: Document,
+    pointer: str,
+    node: dict[str, Any],
+    metadata: dict[str, Any],
+    by_id: dict[str, Relation],
 ) -> Relation | None:
     """The relation a test is attached to (``attached_node`` since dbt 1.5; before, the
     ``model`` argument's ref among the test's dependencies)."""
@@ -59,7 +66,9 @@ def _tested(
         return by_id.get(attached)
     kwargs = _dict(metadata.get("kwargs"))
     target = target_name(str(kwargs.get("model", "")))
-    depends = _dict(node.get("depends_on")).get("nodes") or []
+    depends = names(
+        doc, join(pointer, "depends_on", "nodes"), _dict(node.get("depends_on")).get("nodes")
+    )
     candidates = [by_id[d] for d in depends if d in by_id]
     for relation in candidates:
         if relation.name == target:

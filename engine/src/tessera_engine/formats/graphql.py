@@ -9,16 +9,24 @@ read and validate introspection results. See ``graphql_compare`` for what is rep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from ..documents import Source
 from ..documents.loader import read_text
-from ..errors import FormatError, LoadError
+from ..errors import FormatError, LimitError, LoadError
 from ..modes import Mode
 from .graphql_build import build, sdl_position
 from .graphql_compare import compare
 from .graphql_model import Schema, SourceFile, named
-from .graphql_sdl import Document, SdlDuplicateError, SdlSyntaxError, read, token_offsets
+from .graphql_sdl import (
+    Document,
+    SdlDuplicateError,
+    SdlLimitError,
+    SdlSyntaxError,
+    read,
+    token_offsets,
+)
 from .native import Change, ElementGraph, Settings
 
 SDL_SUFFIXES = (".graphql", ".graphqls", ".gql")
@@ -98,6 +106,9 @@ def read_sdl(name: str, texts: list[tuple[str, str]]) -> Schema:
         except SdlDuplicateError as err:
             line, column = sources[index].position(err.index)
             raise FormatError(err.message, file=file, line=line, column=column) from None
+        except SdlLimitError as err:
+            line, column = sources[index].position(err.index)
+            raise LimitError(err.message, file=file, line=line, column=column) from None
     return build(name, sources, documents)
 
 
@@ -110,28 +121,58 @@ def _syntax_error(file: str, text: str, err: SdlSyntaxError) -> FormatError:
     """graphql-core's wording of the error; ours when graphql-core accepts the text (it
     parses executable definitions, which a schema may not hold). A file whose name does not
     end in a GraphQL suffix is said not to be GraphQL SDL first."""
-    from graphql import GraphQLError, Source, parse
-
     prefix = "" if file.lower().endswith(SDL_SUFFIXES) else NOT_SDL
-    try:
-        parse(Source(text, file), no_location=True)
-    except GraphQLError as error:
-        where = error.locations[0] if error.locations else None
-        return FormatError(
-            prefix + error.message,
-            file=file,
-            line=where.line if where else None,
-            column=where.column if where else None,
-        )
     offsets = token_offsets(text)
     offset = offsets[err.index] if err.index < len(offsets) else len(text)
+    start = offsets[err.start] if err.start < len(offsets) else len(text)
+    following = offsets[err.index + 1] if err.index + 1 < len(offsets) else len(text)
+    worded = _graphql_core_error(text, start, following)
+    if worded is not None:
+        message, line, column = worded
+        return FormatError(prefix + message, file=file, line=line, column=column)
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     token = text[offset : offset + 20].split(maxsplit=1)[0] if offset < len(text) else "end of file"
-    return FormatError(
-        f"{prefix}Syntax Error: Expected {err.expected}, found {token!r} (a schema holds only "
-        "type system definitions).",
-        file=file,
-        line=line,
-        column=column,
-    )
+    if err.expected == "a string":
+        message = "Syntax Error: Unterminated string or invalid escape sequence."
+    else:
+        message = (
+            f"Syntax Error: Expected {err.expected}, found {token!r} (a schema holds only "
+            "type system definitions)."
+        )
+    return FormatError(prefix + message, file=file, line=line, column=column)
+
+
+_ORACLE_CHARS = 256 * 1024
+"""The most text given to graphql-core to word a syntax error: its parser is ten times slower
+than the reader, so it reads only the definition the reader stopped in, when that is short."""
+_LINE_BREAK = re.compile(r"\r\n|[\n\r]")
+
+
+def _graphql_core_error(text: str, start: int, until: int) -> tuple[str, int, int] | None:
+    """graphql-core's message, line and column for the error the reader found in the token
+    ending before ``until``, in the definition starting at ``start`` (its wording depends on
+    nothing before). None when graphql-core finds no error, or none up to that token in the
+    window it was given, or cannot read it (nesting past its recursion limit)."""
+    from graphql import GraphQLError, parse
+
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    end = min(len(text), start + _ORACLE_CHARS)
+    if until > end:
+        return None
+    # the definition where it stands: the text before it on its line blanked, so graphql-core
+    # counts the same columns
+    snippet = " " * (start - line_start) + text[start:end]
+    try:
+        parse(snippet, no_location=True)
+    except GraphQLError as error:
+        if not error.locations or not error.positions or "nested too deeply" in error.message:
+            return None
+        if line_start + next(iter(error.positions)) > until and end < len(text):
+            return None  # past the reader's error: where graphql-core stopped may be the cut
+        where = error.locations[0]
+        lines_before = len(_LINE_BREAK.findall(text, 0, line_start))
+        return error.message, lines_before + where.line, where.column
+    except RecursionError:
+        return None
+    return None

@@ -85,6 +85,21 @@ def build(name: str, files: list[SourceFile], documents: list[Document]) -> Sche
 class _Builder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+        self._held: dict[int, tuple[list[str], set[str]]] = {}
+
+    def add_unique(self, names: list[str], more: list[str]) -> None:
+        """Append the names of ``more`` that ``names`` does not hold yet, with a set kept per
+        list, so a type extended thousands of times costs one step per name."""
+        if not more:
+            return
+        entry = self._held.get(id(names))
+        if entry is None or entry[0] is not names:
+            entry = self._held[id(names)] = (names, set(names))
+        held = entry[1]
+        for name in more:
+            if name not in held:
+                held.add(name)
+                names.append(name)
 
     def fail(self, message: str, file: int, at: int | str) -> FormatError:
         location = self.schema.locate(file, at)
@@ -132,8 +147,8 @@ class _Builder:
                 extension.at,
             )
         target.directives.extend(extension.directives)
-        target.interfaces.extend(i for i in extension.interfaces if i not in target.interfaces)
-        target.members.extend(m for m in extension.members if m not in target.members)
+        self.add_unique(target.interfaces, extension.interfaces)
+        self.add_unique(target.members, extension.members)
         tables: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
             OBJECT: (target.fields, extension.fields, "Field"),
             INTERFACE: (target.fields, extension.fields, "Field"),

@@ -175,8 +175,9 @@ class _Comparator:
             yield from self.members(old, new, location)
 
     def interfaces(self, old: TypeDef, new: TypeDef, location: Location) -> Iterator[Change]:
+        before, after = set(old.interfaces), set(new.interfaces)
         for interface in new.interfaces:
-            if interface not in old.interfaces:
+            if interface not in before:
                 yield self.change(
                     "schema.graphql-interface.added",
                     Position.OUTPUT,
@@ -185,7 +186,7 @@ class _Comparator:
                     {"interface": interface, "type": new.name},
                 )
         for interface in old.interfaces:
-            if interface not in new.interfaces:
+            if interface not in after:
                 yield self.change(
                     "schema.graphql-interface.removed",
                     Position.OUTPUT,
@@ -196,8 +197,9 @@ class _Comparator:
                 )
 
     def members(self, old: TypeDef, new: TypeDef, location: Location) -> Iterator[Change]:
+        before, after = set(old.members), set(new.members)
         for member in new.members:
-            if member not in old.members:
+            if member not in before:
                 yield self.change(
                     "schema.graphql-union.member-added",
                     Position.OUTPUT,
@@ -206,7 +208,7 @@ class _Comparator:
                     {"member": member},
                 )
         for member in old.members:
-            if member not in new.members:
+            if member not in after:
                 yield self.change(
                     "schema.graphql-union.member-removed",
                     Position.OUTPUT,

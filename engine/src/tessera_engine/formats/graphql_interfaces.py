@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .graphql_model import INTERFACE, OBJECT, UNION, Field, TypeDef
+from .graphql_model import INTERFACE, OBJECT, UNION, Field, TypeDef, named
 
 Problem = tuple[str, int, int | str]
 """A message and where it is: (message, file index, token index or JSON pointer)."""
@@ -24,6 +24,7 @@ def implementation_problems(types: dict[str, TypeDef], definition: TypeDef) -> I
     name = definition.name
     here = (definition.file, definition.at)
     seen: set[str] = set()
+    implemented = set(definition.interfaces)
     for interface in definition.interfaces:
         target = types.get(interface)
         if target is None:
@@ -47,7 +48,7 @@ def implementation_problems(types: dict[str, TypeDef], definition: TypeDef) -> I
             continue
         seen.add(interface)
         for ancestor in target.interfaces:
-            if ancestor in definition.interfaces:
+            if ancestor in implemented:
                 continue
             if ancestor == name:
                 yield (
@@ -115,17 +116,41 @@ def _field_problems(
 def is_subtype(types: dict[str, TypeDef], sub: str, sup: str) -> bool:
     """Whether a value of type reference ``sub`` is always a valid ``sup`` (graphql-core's
     ``is_type_sub_type_of``): the same type, non-null added at any level, lists kept, a
-    named type replaced by an implementation of that interface or a member of that union."""
+    named type replaced by an implementation of that interface or a member of that union.
+    The wrappers are compared in one pass from the outside in, however deeply lists nest."""
     if sub == sup:
         return True
-    if sup.endswith("!"):
-        return sub.endswith("!") and is_subtype(types, sub[:-1], sup[:-1])
-    if sub.endswith("!"):
-        return is_subtype(types, sub[:-1], sup)
-    if sup.startswith("["):
-        return sub.startswith("[") and is_subtype(types, sub[1:-1], sup[1:-1])
-    if sub.startswith("["):
-        return False
+    sub_name, sub_wrappers = _unwrap(sub)
+    sup_name, sup_wrappers = _unwrap(sup)
+    i = j = 0
+    while True:
+        sub_top = sub_wrappers[i] if i < len(sub_wrappers) else ""
+        sup_top = sup_wrappers[j] if j < len(sup_wrappers) else ""
+        if sup_top == "!":
+            if sub_top != "!":
+                return False
+            i, j = i + 1, j + 1
+        elif sub_top == "!":
+            i += 1
+        elif sup_top == "]":
+            if sub_top != "]":
+                return False
+            i, j = i + 1, j + 1
+        elif sub_top == "]":
+            return False
+        else:
+            return sub_name == sup_name or _named_subtype(types, sub_name, sup_name)
+
+
+def _unwrap(type_ref: str) -> tuple[str, str]:
+    """The named type and the wrappers from the outside in: ``[User!]!`` -> ``User``, ``!]!``
+    (``!`` non-null, ``]`` a list)."""
+    lists = len(type_ref) - len(type_ref.lstrip("["))
+    name = named(type_ref)
+    return name, type_ref[lists + len(name) :][::-1]
+
+
+def _named_subtype(types: dict[str, TypeDef], sub: str, sup: str) -> bool:
     abstract, candidate = types.get(sup), types.get(sub)
     if abstract is None or candidate is None or candidate.kind not in (OBJECT, INTERFACE):
         return False

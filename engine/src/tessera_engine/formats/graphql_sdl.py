@@ -10,6 +10,13 @@ points at (one ``finditer`` pass over the file, then a bisect over line starts).
 The reader accepts exactly the type system grammar. On anything else it raises
 ``SdlSyntaxError`` with the token it stopped at; the loader then asks graphql-core for the
 exact message and location (graphql-core is imported only on that path).
+
+Bounds. Every match of the token expression consumes what it scans (an unterminated string
+is one bad token, trailing whitespace and comments end in an empty match), so tokenizing is
+linear whatever the text. Type references and values are read with loops, not recursion, and
+refused (``SdlLimitError``) past ``MAX_LIST_NESTING`` lists and ``MAX_NESTING`` values; a file
+holds at most ``max_elements()`` definitions, fields, arguments, enum values, members,
+directives, values and type references.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..limits import MAX_LIST_NESTING, MAX_NESTING, max_elements, too_many_elements
 from .graphql_model import (
     ENUM,
     INPUT,
@@ -34,15 +42,31 @@ from .graphql_model import (
 from .graphql_values import quote, string_value
 
 _IGNORED = r"(?:[ \t\n\r,\ufeff]++|#[^\n\r]*+)*+"
+_BLOCK_BODY = r'"""(?:[^"\\]++|\\"""|\\|"(?!""))*+'
+_HEX = "[0-9A-Fa-f]"
+_NOT_SURROGATE = "(?![dD][89A-Fa-f])"
+_PAIR = rf"[dD][89abAB]{_HEX}{{2}}\\u[dD][c-fC-F]{_HEX}{{2}}"
+_CODE_POINT = (  # without leading zeros: 0 to U+10FFFF, no surrogate
+    rf"(?:[1-9A-Fa-f]{_HEX}{{0,2}}|{_NOT_SURROGATE}[1-9A-Fa-f]{_HEX}{{3}}"
+    rf"|[1-9A-Fa-f]{_HEX}{{4}}|10{_HEX}{{4}}|)"
+)
+_UNICODE = (  # the escapes graphql-core accepts: no lone surrogate, nothing past U+10FFFF
+    rf"u(?:{_NOT_SURROGATE}{_HEX}{{4}}|{_PAIR})|u\{{(?={_HEX}{{1,8}}\}})0*+{_CODE_POINT}\}}"
+)
+_STRING_BODY = rf'"(?:[^"\\\n\r]++|\\(?:["\\/bfnrt]|{_UNICODE}))*+'
 _TOKEN = (
-    r'"""(?:[^"\\]++|\\"""|\\|"(?!""))*+"""'  # block string
-    r'|"(?:[^"\\\n\r]++|\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]+\}))*+"'  # string
+    f'{_BLOCK_BODY}"""'  # block string
+    f'|{_STRING_BODY}"'  # string
+    f"|{_BLOCK_BODY}|{_STRING_BODY}"  # unterminated: one bad token, so it is scanned once
     r"|[_A-Za-z][_0-9A-Za-z]*+"  # name
     r"|-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?(?![_A-Za-z.0-9])"  # number
     r"|\.\.\.|[!$&()\[\]{}:=@|]"  # punctuators
     r"|[^ \t\n\r,]"  # anything else: the reader stops there
+    r"|\Z"  # the end: trailing whitespace and comments match once, not once per character
 )
 TOKENS = re.compile(f"{_IGNORED}({_TOKEN})")
+STRING = re.compile(f'{_BLOCK_BODY}"""|{_STRING_BODY}"')
+"""A complete string token (a token starting with a quote may be an unterminated one)."""
 _NUMBER_START = frozenset("-0123456789")
 _KINDS = {
     "type": OBJECT,
@@ -52,17 +76,30 @@ _KINDS = {
     "input": INPUT,
     "scalar": SCALAR,
 }
+LISTS_TOO_DEEP = f"list types nested more than {MAX_LIST_NESTING} levels deep in one type"
+VALUES_TOO_DEEP = f"values nested more than {MAX_NESTING:,} levels deep"
 _OPERATIONS = frozenset({"query", "mutation", "subscription"})
 _END = ""  # the token after the last one
 
 
 class SdlSyntaxError(Exception):
-    """The reader stopped at token ``index`` (``len(tokens)``: the end of the file)."""
+    """The reader stopped at token ``index`` (``len(tokens)``: the end of the file), in the
+    definition starting at token ``start``."""
 
-    def __init__(self, index: int, expected: str) -> None:
+    def __init__(self, index: int, expected: str, start: int = 0) -> None:
         super().__init__(expected)
         self.index = index
         self.expected = expected
+        self.start = start
+
+
+class SdlLimitError(Exception):
+    """The text goes past a limit at token ``index``: ``message`` says which."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.message = message
 
 
 @dataclass
@@ -87,15 +124,39 @@ class Document:
     schemas: list[SchemaPart] = field(default_factory=list)
 
 
+def _complete(token: str) -> bool:
+    """Whether a token starting with a quote is a complete string (``STRING``), told from its
+    end: an unterminated block string runs to the end of the file and does not end in an
+    unescaped ``\"\"\"``; an unterminated string does not end in an unescaped quote."""
+    if token.startswith('"""'):
+        return len(token) >= 6 and token.endswith('"""') and token[-4] != "\\"
+    if len(token) < 2 or token[-1] != '"':
+        return False
+    end = len(token) - 1
+    start = end
+    while token[start - 1] == "\\":
+        start -= 1
+    return (end - start) % 2 == 0
+
+
 def token_offsets(text: str) -> list[int]:
-    """The offset of every token (the same tokens ``read`` saw)."""
+    """The offset of every token (the same tokens ``read`` saw), then of the end."""
     return [match.start(1) for match in TOKENS.finditer(text)]
 
 
-def read(text: str, file: int) -> Document:
-    """Read one SDL file; raises ``SdlSyntaxError`` where the grammar is not followed."""
+def _tokens(text: str) -> list[str]:
+    """The tokens of ``text``, ending with exactly one ``_END``."""
     tokens = TOKENS.findall(text)
+    while tokens and tokens[-1] == _END:
+        tokens.pop()
     tokens.append(_END)
+    return tokens
+
+
+def read(text: str, file: int) -> Document:
+    """Read one SDL file; raises ``SdlSyntaxError`` where the grammar is not followed and
+    ``SdlLimitError`` past a limit."""
+    tokens = _tokens(text)
     document = Document(tokens)
     _Reader(tokens, file, document).document()
     tokens.pop()
@@ -104,9 +165,9 @@ def read(text: str, file: int) -> Document:
 
 def literal(text: str) -> str:
     """The canonical form of one constant GraphQL value written as text (``{b: 1, a: "x"}``
-    -> ``{a: "x", b: 1}``); raises ``SdlSyntaxError`` when it is not one."""
-    tokens = TOKENS.findall(text)
-    tokens.append(_END)
+    -> ``{a: "x", b: 1}``); raises ``SdlSyntaxError`` when it is not one and
+    ``SdlLimitError`` when it nests too deeply."""
+    tokens = _tokens(text)
     reader = _Reader(tokens, 0, Document(tokens))
     value = reader.value()
     if tokens[reader.i] != _END:
@@ -120,11 +181,21 @@ class _Reader:
         self.i = 0
         self.file = file
         self.doc = document
+        self.elements = 0
+        self.max_elements = max_elements()
+        self.start = 0  # the token the current definition starts at
 
     # -- helpers -------------------------------------------------------------------------
 
     def fail(self, expected: str) -> SdlSyntaxError:
-        return SdlSyntaxError(min(self.i, len(self.t) - 1), expected)
+        return SdlSyntaxError(min(self.i, len(self.t) - 1), expected, self.start)
+
+    def count(self, elements: int = 1) -> None:
+        """Count elements read; refuse the file past the element limit."""
+        self.elements += elements
+        if self.elements > self.max_elements:
+            what = "definitions, fields, arguments, values and type references"
+            raise SdlLimitError(self.i, too_many_elements(None, what=what).message)
 
     def expect(self, punctuator: str) -> None:
         if self.t[self.i] != punctuator:
@@ -141,7 +212,7 @@ class _Reader:
     def description(self) -> str | None:
         token = self.t[self.i]
         if token[:1] == '"':
-            if token == '"':  # a quote that starts no valid string
+            if not _complete(token):
                 raise self.fail("a string")
             self.i += 1
             return token
@@ -157,6 +228,8 @@ class _Reader:
             self.definition()
 
     def definition(self) -> None:
+        self.count()
+        self.start = self.i
         description = self.description()
         start = self.i
         keyword = self.t[self.i]
@@ -193,6 +266,7 @@ class _Reader:
                     self.i = at
                     raise self.fail("query, mutation or subscription")
                 self.expect(":")
+                self.count()
                 roots[operation] = (self.name(), at)
                 if self.t[self.i] == "}":
                     self.i += 1
@@ -216,6 +290,7 @@ class _Reader:
             definition.interfaces.append(self.name())
             while t[self.i] == "&":
                 self.i += 1
+                self.count()
                 definition.interfaces.append(self.name())
         definition.directives = self.directives()
         has_body = False
@@ -249,6 +324,7 @@ class _Reader:
             definition.members.append(self.name())
             while t[self.i] == "|":
                 self.i += 1
+                self.count()
                 definition.members.append(self.name())
             has_body = True
         if extension and not (has_body or definition.directives or definition.interfaces):
@@ -259,6 +335,9 @@ class _Reader:
         t = self.t
         self.i += 1
         while True:
+            self.elements += 2  # the field and its type
+            if self.elements > self.max_elements:
+                self.count(0)
             description = self.description()
             at = self.i
             name = self.name()
@@ -288,6 +367,7 @@ class _Reader:
                 return
 
     def input_value(self) -> InputValue:
+        self.count(2)  # the argument or input field and its type
         description = self.description()
         at = self.i
         name = self.name()
@@ -303,6 +383,7 @@ class _Reader:
     def enum_values(self, into: dict[str, EnumValue], owner: str) -> None:
         self.i += 1
         while True:
+            self.count()
             description = self.description()
             at = self.i
             name = self.name()
@@ -337,6 +418,7 @@ class _Reader:
         locations = [self.name()]
         while self.t[self.i] == "|":
             self.i += 1
+            self.count()
             locations.append(self.name())
         self.doc.directives.append(
             DirectiveDef(name, description, args, tuple(locations), repeatable, self.file, start)
@@ -345,23 +427,37 @@ class _Reader:
     # -- types, values, directives --------------------------------------------------------
 
     def type_ref(self) -> str:
+        """A type reference in canonical form (``[String!]!``); lists are read with a loop."""
         t = self.t
-        if t[self.i] == "[":
-            self.i += 1
-            inner = self.type_ref()
-            self.expect("]")
-            ref = f"[{inner}]"
-        else:
+        if t[self.i] != "[":
             ref = self.name()
-        if t[self.i] == "!":
+            if t[self.i] == "!":
+                self.i += 1
+                return ref + "!"
+            return ref
+        depth = 0
+        while t[self.i] == "[":
+            depth += 1
+            if depth > MAX_LIST_NESTING:
+                raise SdlLimitError(self.i, LISTS_TOO_DEEP)
             self.i += 1
-            return ref + "!"
-        return ref
+        if depth:
+            self.count(depth)  # each list refers to a type too
+        parts = [self.name()]
+        for level in range(depth + 1):
+            if level:
+                self.expect("]")
+                parts.append("]")
+            if t[self.i] == "!":
+                self.i += 1
+                parts.append("!")
+        return "[" * depth + "".join(parts)
 
     def directives(self) -> list[Usage]:
         t = self.t
         found: list[Usage] = []
         while t[self.i] == "@":
+            self.count()
             self.i += 1
             name = self.name()
             args: list[tuple[str, str]] = []
@@ -379,33 +475,57 @@ class _Reader:
         return found
 
     def value(self) -> str:
-        """A constant value as a canonical literal."""
+        """A constant value as a canonical literal: lists and objects are kept on a stack of
+        open containers (their items so far, and for objects the key being read), so nesting
+        costs no recursion."""
+        t = self.t
+        if t[self.i] not in ("[", "{"):
+            self.count()
+            return self.scalar()
+        open_: list[tuple[list[str], list[str] | None]] = []  # (items, [key] of an object)
+        while True:
+            self.count()
+            token = t[self.i]
+            if token in ("[", "{"):
+                if len(open_) >= MAX_NESTING:
+                    raise SdlLimitError(self.i, VALUES_TOO_DEEP)
+                self.i += 1
+                open_.append(([], [""] if token == "{" else None))
+                done = None
+            else:
+                done = self.scalar()
+            while open_:
+                items, key = open_[-1]
+                if done is not None:
+                    items.append(done if key is None else f"{key[0]}: {done}")
+                    done = None
+                if t[self.i] == ("]" if key is None else "}"):
+                    self.i += 1
+                    open_.pop()
+                    if key is None:
+                        done = "[" + ", ".join(items) + "]"
+                    else:
+                        done = "{" + ", ".join(sorted(items)) + "}"
+                    continue
+                if key is not None:
+                    key[0] = self.name()
+                    self.expect(":")
+                break
+            if not open_ and done is not None:
+                return done
+
+    def scalar(self) -> str:
+        """A string, number, boolean, null or enum value."""
         token = self.t[self.i]
         first = token[:1]
         if first == '"':
-            if token == '"':
+            if not _complete(token):
                 raise self.fail("a string")
             self.i += 1
             return quote(string_value(token))
         if first in _NUMBER_START and token != "-":
             self.i += 1
             return token
-        if token == "[":
-            self.i += 1
-            items = []
-            while self.t[self.i] != "]":
-                items.append(self.value())
-            self.i += 1
-            return "[" + ", ".join(items) + "]"
-        if token == "{":
-            self.i += 1
-            members = []
-            while self.t[self.i] != "}":
-                key = self.name()
-                self.expect(":")
-                members.append(f"{key}: {self.value()}")
-            self.i += 1
-            return "{" + ", ".join(sorted(members)) + "}"
         return self.name()
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-_BRACED_ESCAPE = re.compile(r"\\u\{([0-9A-Fa-f]+)\}")
+_ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f]+)\}|.)")
+"""An escape sequence; group 1 holds the code point of a braced one (``\\u{1F600}``)."""
 _LINES = re.compile(r"\r\n|[\n\r]")
 
 
@@ -16,9 +17,16 @@ def string_value(token: str) -> str:
         return block_string_value(token[3:-3])
     body = token
     if "\\u{" in body:
-        body = _BRACED_ESCAPE.sub(lambda m: _escape_code_point(int(m.group(1), 16)), body)
+        body = _ESCAPE.sub(_braced_to_json, body)
     text: str = json.loads(body, strict=False)
     return text
+
+
+def _braced_to_json(match: re.Match[str]) -> str:
+    """A braced escape as JSON spells it; any other escape as it is (so ``\\\\u{41}``, an
+    escaped backslash before ``u{41}``, stays text)."""
+    braced = match.group(1)
+    return match.group(0) if braced is None else _escape_code_point(int(braced, 16))
 
 
 def _escape_code_point(code: int) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..catalog import Catalog
 from ..documents import Source
 from ..fingerprint import fingerprint
-from ..model import Effect, Finding, Location, Position, Severity
+from ..model import Effect, Finding, Location, Position, Severity, bounded_args
 from ..modes import Mode, severity
 
 
@@ -179,7 +179,7 @@ def classify(changes: Iterable[Change], catalog: Catalog, mode: Mode) -> list[Fi
             location=change.location,
             message=rule.render(args),
             fingerprint=fingerprint(rule.id, change.key, args),
-            args=args,
+            args=bounded_args(args),
             operations=change.operations,
             old_location=change.old_location,
         )

@@ -14,6 +14,7 @@ from .api_model import (
     Body,
     Header,
     MediaType,
+    ModelSize,
     Operation,
     Parameter,
     Response,
@@ -40,7 +41,7 @@ class OpenApiAdapter(ApiAdapter):
 
 def build(ws: Workspace, resolver: Resolver) -> ApiModel:
     root = Node(ws.root, "", ws.root.data)
-    operations: dict[str, Operation] = {}
+    operations = _Operations(ModelSize(ws))
     global_security = root.kw("security")
     paths = root.kw("paths")
     if paths is not None:
@@ -73,12 +74,27 @@ def build(ws: Workspace, resolver: Resolver) -> ApiModel:
     if scheme_map is not None:
         for name, scheme in scheme_map.members().items():
             schemes[name] = resolver.follow_ref(scheme)
-    return ApiModel(ws, root, operations, servers, schemes)
+    return ApiModel(ws, root, dict(operations), servers, schemes)
+
+
+class _Operations(dict[str, Operation]):
+    """The operations found so far (by key), counted against the model's size as they come,
+    with the callbacks being expanded (a callback that leads back to itself is not expanded
+    inside itself again)."""
+
+    def __init__(self, size: ModelSize) -> None:
+        super().__init__()
+        self.size = size
+        self.expanding: set[int] = set()
+
+    def __setitem__(self, key: str, operation: Operation) -> None:
+        self.size.add(operation)
+        super().__setitem__(key, operation)
 
 
 def _path_item(
     resolver: Resolver,
-    operations: dict[str, Operation],
+    operations: _Operations,
     path: str,
     item_node: Node,
     global_security: Node | None,
@@ -134,6 +150,9 @@ def _path_item(
         callbacks = op.kw("callbacks")
         for cb_name, raw_callback in callbacks.members().items() if callbacks is not None else []:
             callback = resolver.follow_ref(raw_callback)
+            if id(callback.value) in operations.expanding:
+                continue  # a callback inside itself: its operations are listed once, above
+            operations.expanding.add(id(callback.value))
             for expression, cb_item in callback.members().items():
                 _path_item(
                     resolver,
@@ -146,6 +165,7 @@ def _path_item(
                     not flipped,
                     template=False,
                 )
+            operations.expanding.discard(id(callback.value))
 
 
 def security_requirements(node: Node | None) -> list[dict[str, list[str]]] | None:

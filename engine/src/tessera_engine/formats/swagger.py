@@ -27,6 +27,7 @@ from .api_model import (
     Body,
     Header,
     MediaType,
+    ModelSize,
     Operation,
     Parameter,
     Response,
@@ -89,6 +90,7 @@ class _Builder:
         self.root = Node(ws.root, "", ws.root.data)
         self._schemas: dict[int, dict[str, Any]] = {}  # id(source object) -> its schema
         self._forms: dict[int, Node] = {}  # id(operation) -> its form fields as one schema
+        self.size = ModelSize(ws)
 
     def model(self) -> ApiModel:
         operations: dict[str, Operation] = {}
@@ -109,7 +111,9 @@ class _Builder:
             op = item.kw(method)
             if op is not None and isinstance(op.value, dict):
                 key = f"{method.upper()} {tkey}"
-                operations[key] = self._operation(key, f"{method.upper()} {path}", op, item, names)
+                operation = self._operation(key, f"{method.upper()} {path}", op, item, names)
+                self.size.add(operation)
+                operations[key] = operation
 
     def _operation(self, key: str, label: str, op: Node, item: Node, names: list[str]) -> Operation:
         shared = item.kw("parameters")

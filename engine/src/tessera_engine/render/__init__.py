@@ -3,6 +3,7 @@ comment, SARIF for code-scanning tools, or GitHub workflow commands (annotations
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from ..errors import UsageError
@@ -11,11 +12,23 @@ from ..model import DiffResult
 OUTPUTS = ("text", "json", "markdown", "sarif", "github")
 
 Renderer = Callable[[DiffResult, bool], str]
+_RECURSION_LIMIT = 20_000  # engine.RECURSION_LIMIT (not imported: the CLI starts faster)
 
 
 def render(result: DiffResult, output: str, *, color: bool = False) -> str:
-    """``result`` in the ``output`` format. ``color`` only affects ``text``."""
-    return _renderer(output)(result, color)
+    """``result`` in the ``output`` format. ``color`` only affects ``text``.
+
+    Findings carry values from the documents (an enum member, a const), nested as deep as a
+    document may be (``limits.MAX_NESTING``): deeper than the interpreter's default recursion
+    limit lets the JSON encoder go. Rendering runs under the raised limit the diff runs under
+    (``engine.RECURSION_LIMIT``), restored afterwards."""
+    renderer = _renderer(output)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        return renderer(result, color)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _renderer(output: str) -> Renderer:
