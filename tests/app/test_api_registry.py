@@ -224,6 +224,17 @@ def test_check_a_raw_spec_before_publishing(
         assert session.scalar(select(func.count()).select_from(ContractVersion)) == 3
 
 
+@pytest.mark.parametrize("ref", ["/etc/passwd", "../../../../etc/passwd", "%2e%2e/%2e%2e/x.yaml"])
+def test_a_checked_spec_reads_nothing_but_its_own_files(client: TestClient, ref: str) -> None:
+    current = spec(client, "2.2.0")
+    hostile = current.replace("paths:\n", f"x-leak:\n  $ref: '{ref}'\npaths:\n", 1)
+    assert hostile != current
+    refused = post(client, "/contracts/orders-api/check", {"spec": hostile}, status=422)
+    assert refused["detail"].startswith(f"orders-api@proposed:{SPEC}:")
+    assert "outside the spec's root orders-api@proposed" in refused["detail"]
+    assert "root:" not in refused["detail"]  # nothing of /etc/passwd
+
+
 def test_impact_of_a_proposed_spec_writes_nothing(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:

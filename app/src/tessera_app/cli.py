@@ -138,6 +138,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             host=args.host or settings.host,
             port=args.port or settings.port,
             log_level="info",
+            proxy_headers=False,  # X-Forwarded-For only from TESSERA_TRUSTED_PROXIES (web.py)
         )
     finally:
         if child is not None:

@@ -9,6 +9,7 @@ source of truth: when the GitHub App publishes (``TESSERA_GITHUB_APP_ID`` and
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -56,10 +57,64 @@ class Settings(BaseSettings):
         "registry, diffs, impact and checks, jobs): `open` (anyone) or `key` (a valid API key of "
         "any scope); unset: `open` when `TESSERA_ENVIRONMENT=development`, `key` otherwise",
     )
+    # What one request to /api/v1 may cost (docs/security.md): body size, the engine's run,
+    # and how often one key or one address may call.
+    max_request_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="the largest request body `/api/v1` accepts, in bytes (default 16 MiB, "
+        "four times the largest real spec we know); a larger one is answered 413 without "
+        "being read past this size",
+    )
+    check_cpu_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=3600,
+        description="the CPU time one engine run of the API (`/check`, `/impact`, `/diff`) may "
+        "use, in seconds (default 20, twenty times the largest real spec's); past it the run "
+        "is stopped and answered 422",
+    )
+    check_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        le=1024 * 1024,
+        description="the memory one engine run of the API may allocate beyond its start, in "
+        "MB (default 1024, five times the largest real spec's); past it the run is stopped "
+        "and answered 422",
+    )
+    check_workers: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="how many engine runs of the API (each a process of its own) run at once "
+        "(default 2); one more is answered 503 with `Retry-After`",
+    )
+    rate_limit_per_key: str = Field(
+        default="1200/minute",
+        description="how often one API key may call `/api/v1` (limits notation: `1200/minute`, "
+        "`20/second;1000/hour`); beyond it 429 with `Retry-After`; counted in this process",
+    )
+    rate_limit_per_address: str = Field(
+        default="300/minute",
+        description="how often one client address (an IPv6 /64) may call `/api/v1` without "
+        "a valid API key; beyond it 429 with `Retry-After`; counted in this process",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="the reverse proxies whose `X-Forwarded-For` names the client (addresses "
+        "or networks, comma-separated, e.g. `10.0.0.5,172.16.0.0/12`); unset: the header is "
+        "ignored and the connecting address is the client's",
+    )
     webhook_secrets: str = Field(
         default="development",
         description="GitHub webhook secrets, comma-separated: the first signs, all verify "
         "(list the new and the old one during rotation)",
+    )
+    webhook_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=64 * 1024,
+        description="the largest webhook body accepted, in bytes (default 25 MiB, GitHub's cap "
+        "on a payload); a larger one is answered 413 without being read past this size",
     )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="how long an idle worker sleeps between looks at the queue"
@@ -127,6 +182,7 @@ class Settings(BaseSettings):
         "audit_public_keys",
         "audit_checkpoint_file",
         "public_url",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -144,6 +200,29 @@ class Settings(BaseSettings):
                 f"{value!r} is not a web address: give `https://HOST[/PATH]` (no query)"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_address")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        from .rate_limits import parse_rates
+
+        parse_rates(value)
+        return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is not an address or network (e.g. `10.0.0.5`, `10.0.0.0/8`)"
+                ) from None
+        return ",".join(parts)
 
     @model_validator(mode="after")
     def _one_source_of_truth(self) -> Settings:

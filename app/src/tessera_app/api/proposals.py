@@ -40,13 +40,14 @@ from .proposals_schemas import (
     WaiverOut,
     WaiverRequest,
 )
+from .text_inputs import ONE_LINE
 
 router = APIRouter(tags=["proposals"])
 Reader = Annotated[Principal, Depends(require("read"))]
 Writer = Annotated[Principal, Depends(require("write"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the proposal's id")]
-TeamPath = Annotated[str, Path(min_length=1, max_length=200)]
+TeamPath = Annotated[str, Path(min_length=1, max_length=200, pattern=ONE_LINE)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 T = TypeVar("T")
@@ -102,8 +103,10 @@ def list_proposals(
     session: SessionDep,
     _: Reader,
     state: State | None = None,
-    team: Annotated[str | None, Query(max_length=200, description="asked or informed")] = None,
-    contract: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[
+        str | None, Query(max_length=200, pattern=ONE_LINE, description="asked or informed")
+    ] = None,
+    contract: Annotated[str | None, Query(max_length=200, pattern=ONE_LINE)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ProposalPage:
@@ -296,7 +299,7 @@ def force_publish(
 def list_acknowledgements(
     session: SessionDep,
     _: Reader,
-    team: Annotated[str | None, Query(max_length=200)] = None,
+    team: Annotated[str | None, Query(max_length=200, pattern=ONE_LINE)] = None,
     proposal: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     active: Annotated[bool | None, Query(description="only active (true) or ended")] = None,
     limit: Limit = 50,

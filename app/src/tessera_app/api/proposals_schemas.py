@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..db.base import utcnow
 from ..db.workflow_models import Acknowledgement, Hold, Proposal, Publication, Waiver
 from ..workflow import ProposalStatus
+from .text_inputs import FREE_TEXT, STATED_TEXT
 
 State = Literal["open", "approved", "published", "withdrawn", "superseded", "expired"]
 Kind = Literal["approved", "migrating", "blocked"]
@@ -60,14 +61,33 @@ class Decision(BaseModel):
     @classmethod
     def _recordable(cls, value: dict[str, Any]) -> dict[str, Any]:
         """The evidence goes into the audit log as canonical JSON: plain JSON data (no NaN or
-        infinity), of a bounded size."""
+        infinity, no NUL), of a bounded size."""
         try:
             text = json.dumps(value, allow_nan=False, separators=(",", ":"))
         except ValueError:
             raise ValueError("evidence must be plain JSON data (no NaN or infinity)") from None
         if len(text) > MAX_EVIDENCE:
             raise ValueError(f"evidence is over {MAX_EVIDENCE:,} characters as JSON")
+        if _holds_nul(value):
+            raise ValueError("evidence must not hold NUL characters")
         return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string (key or value) of JSON data: PostgreSQL
+    refuses it in text."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class _Ack(Decision):
@@ -77,7 +97,7 @@ class _Ack(Decision):
 
 class ApproveAck(_Ack):
     kind: Literal["approved"]
-    reason: str | None = Field(default=None, max_length=5000)
+    reason: str | None = Field(default=None, max_length=5000, pattern=FREE_TEXT)
 
 
 class MigratingAck(_Ack):
@@ -85,7 +105,7 @@ class MigratingAck(_Ack):
 
     kind: Literal["migrating"]
     until: datetime = Field(description="the target date of the migration")
-    reason: str | None = Field(default=None, max_length=5000)
+    reason: str | None = Field(default=None, max_length=5000, pattern=FREE_TEXT)
 
     @field_validator("until")
     @classmethod
@@ -104,7 +124,7 @@ class BlockAck(_Ack):
     """Holds the proposal until the same team cancels it or acknowledges otherwise."""
 
     kind: Literal["blocked"]
-    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=5000, pattern=STATED_TEXT)
 
 
 AckRequest = Annotated[ApproveAck | MigratingAck | BlockAck, Field(discriminator="kind")]
@@ -112,13 +132,13 @@ AckRequest = Annotated[ApproveAck | MigratingAck | BlockAck, Field(discriminator
 
 class HoldRequest(Decision):
     team: str = TeamId
-    reason: str | None = Field(default=None, max_length=5000)
+    reason: str | None = Field(default=None, max_length=5000, pattern=FREE_TEXT)
     evidence: dict[str, Any] = Evidence
 
 
 class WaiverRequest(Decision):
     team: str = TeamId
-    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=5000, pattern=STATED_TEXT)
     until: datetime = Field(description="the waiver ends then (in the future)")
     evidence: dict[str, Any] = Evidence
 
@@ -131,7 +151,7 @@ class WaiverRequest(Decision):
 
 
 class ForceRequest(Decision):
-    reason: str = Field(min_length=1, max_length=5000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=5000, pattern=STATED_TEXT)
     evidence: dict[str, Any] = Evidence
 
 

@@ -9,24 +9,26 @@ against is 409.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tessera_engine.errors import InputError, TesseraError
+from tessera_engine.errors import InputError
 from tessera_engine.registry.ranges import parse_version
 
 from .. import graph as graphs
 from ..auth import Principal, require
 from ..db.base import transaction
 from ..db.registry_models import Consumer, Contract, ContractVersion, Team
+from ..engine_sandbox import Busy, EngineSandbox, SandboxError
 from ..mirror import published_version, resync
 from . import registry_read as read
+from . import registry_runs as runs
 from . import registry_schemas as out
-from .registry_engine import NothingToCompare, check, diff_versions, impact_of, registry_for
+from .registry_engine import Judging, NothingToCompare, judging, registry_for
 
 router = APIRouter(tags=["registry"])
 
@@ -41,8 +43,17 @@ NOT_FOUND: Responses = {404: {"description": "unknown id"}}
 ENGINE_ERRORS: Responses = {
     404: {"description": "unknown contract"},
     409: {"description": "no published version to compare against"},
-    422: {"description": "bad input, or a spec that does not parse (file:line:col: message)"},
+    422: {
+        "description": "bad input, a spec that does not parse (file:line:col: message), or "
+        "one over a limit: its size, or the CPU time (`TESSERA_CHECK_CPU_SECONDS`) or memory "
+        "(`TESSERA_CHECK_MEMORY_MB`) comparing it took"
+    },
+    503: {
+        "description": "every engine worker is busy (`TESSERA_CHECK_WORKERS`): try again after "
+        "`Retry-After` seconds"
+    },
 }
+T = TypeVar("T")
 
 
 def session(request: Request) -> Iterator[Session]:
@@ -61,10 +72,32 @@ def _contract(db: Session, contract_id: str) -> Contract:
     return row
 
 
-def _engine_error(err: Exception) -> HTTPException:
-    if isinstance(err, NothingToCompare):
-        return HTTPException(status.HTTP_409_CONFLICT, str(err))
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err))
+def _judging(db: Session, contract_id: str) -> Judging:
+    """The contract as the mirror has it, with its active version (409 when none); the
+    session is closed afterwards: the engine runs without the database."""
+    try:
+        return judging(db, contract_id)
+    except NothingToCompare as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+    finally:
+        db.close()
+
+
+def _engine_run(request: Request, task: Callable[[T], bytes], argument: T, what: str) -> Response:
+    """``task(argument)`` in the engine sandbox, its JSON as the response: 422 when the input
+    is refused or too costly, 503 with ``Retry-After`` when every worker is busy."""
+    sandbox: EngineSandbox = request.app.state.sandbox
+    try:
+        body = sandbox.run(task, argument, what=what)
+    except Busy as err:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            str(err),
+            headers={"Retry-After": str(err.retry_after)},
+        ) from None
+    except SandboxError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from None
+    return Response(body, media_type="application/json")
 
 
 @router.get("/contracts", response_model=out.Page[out.ContractOut], dependencies=READ)
@@ -130,28 +163,30 @@ def get_version(db: Db, contract_id: RegistryId, version: VersionText) -> out.Ve
     return out.VersionDetail(**read.version_out(row).model_dump(), files=row.files)
 
 
-@router.get("/contracts/{contract_id}/diff", responses=ENGINE_ERRORS, dependencies=READ)
+@router.get(
+    "/contracts/{contract_id}/diff",
+    response_model=out.Diff,
+    responses=ENGINE_ERRORS,
+    dependencies=READ,
+)
 def diff_between(
+    request: Request,
     db: Db,
     contract_id: RegistryId,
     from_: Annotated[str, Query(alias="from", max_length=255, pattern=TEXT)],
     to: Annotated[str, Query(max_length=255, pattern=TEXT)],
-) -> out.Diff:
+) -> Response:
     """The engine's diff from one published version to another (either order), with the
-    contract's reviewed settings: ``tessera diff --output json``."""
+    contract's reviewed settings: ``tessera diff --output json``. Runs in the engine sandbox
+    (see ``/check``)."""
     _contract(db, contract_id)
     old, new = _version(db, contract_id, from_), _version(db, contract_id, to)
     registry = registry_for(db, contract_id)
-    try:
-        result = diff_versions(
-            registry,
-            registry.contracts[contract_id],
-            published_version(old),
-            published_version(new),
-        )
-    except TesseraError as err:
-        raise _engine_error(err) from err
-    return out.Diff.model_validate(result.to_dict())
+    run = runs.VersionsRun(
+        registry, registry.contracts[contract_id], published_version(old), published_version(new)
+    )
+    db.close()
+    return _engine_run(request, runs.diff_body, run, "the diff")
 
 
 def _spec_files(row: Contract, body: out.SpecIn) -> dict[str, str]:
@@ -166,37 +201,39 @@ def _spec_files(row: Contract, body: out.SpecIn) -> dict[str, str]:
     return {body.path or row.source_paths[0]: body.spec}
 
 
-@router.post("/contracts/{contract_id}/check", responses=ENGINE_ERRORS, dependencies=READ)
-def check_spec(db: Db, contract_id: RegistryId, body: out.SpecIn) -> out.CheckOut:
+@router.post(
+    "/contracts/{contract_id}/check",
+    response_model=out.CheckOut,
+    responses=ENGINE_ERRORS,
+    dependencies=READ,
+)
+def check_spec(request: Request, db: Db, contract_id: RegistryId, body: out.SpecIn) -> Response:
     """The pre-publish compatibility check: the proposed spec diffed against the active
     published version with the contract's reviewed settings, and the version it needs.
-    Writes nothing."""
-    row = _contract(db, contract_id)
-    try:
-        found = check(db, contract_id, _spec_files(row, body), body.proposed_version)
-    except (TesseraError, NothingToCompare) as err:
-        raise _engine_error(err) from err
-    return out.CheckOut(
-        contract=contract_id,
-        against=found.against,
-        verdict=found.result.verdict,  # type: ignore[arg-type]
-        bump=found.result.bump.value,
-        next_version=found.next_version,
-        diff=out.Diff.model_validate(found.result.to_dict()),
-    )
+    Writes nothing.
+
+    The comparison runs in a separate process bounded in CPU time
+    (`TESSERA_CHECK_CPU_SECONDS`) and memory (`TESSERA_CHECK_MEMORY_MB`), at most
+    `TESSERA_CHECK_WORKERS` at once; the request body is at most `TESSERA_MAX_REQUEST_BYTES`
+    (413 beyond)."""
+    files = _spec_files(_contract(db, contract_id), body)
+    run = runs.ProposedRun(_judging(db, contract_id), files, body.proposed_version)
+    return _engine_run(request, runs.check_body, run, "the check")
 
 
-@router.post("/contracts/{contract_id}/impact", responses=ENGINE_ERRORS, dependencies=READ)
-def impact_of_spec(db: Db, contract_id: RegistryId, body: out.SpecIn) -> out.ImpactOut:
+@router.post(
+    "/contracts/{contract_id}/impact",
+    response_model=out.ImpactOut,
+    responses=ENGINE_ERRORS,
+    dependencies=READ,
+)
+def impact_of_spec(request: Request, db: Db, contract_id: RegistryId, body: out.SpecIn) -> Response:
     """Which declared consumers the proposed spec concerns, and whether they must
     acknowledge: ``tessera impact --output json`` against the active version. Writes
-    nothing."""
-    row = _contract(db, contract_id)
-    try:
-        result = impact_of(db, contract_id, _spec_files(row, body), body.proposed_version)
-    except (TesseraError, NothingToCompare) as err:
-        raise _engine_error(err) from err
-    return out.ImpactOut.model_validate(result.to_dict())
+    nothing. Bounded as ``/check`` is."""
+    files = _spec_files(_contract(db, contract_id), body)
+    run = runs.ProposedRun(_judging(db, contract_id), files, body.proposed_version)
+    return _engine_run(request, runs.impact_body, run, "the impact")
 
 
 @router.get("/teams", response_model=out.Page[out.TeamOut], dependencies=READ)

@@ -211,14 +211,17 @@ class Check:
 def check(
     session: Session, contract_id: str, files: Mapping[str, str], proposed_version: str | None
 ) -> Check:
-    registry = registry_for(session, contract_id)
-    contract = registry.contracts[contract_id]
-    old = active_of(session, registry, contract)
+    return check_of(judging(session, contract_id), files, proposed_version)
+
+
+def check_of(judged: Judging, files: Mapping[str, str], proposed_version: str | None) -> Check:
+    """The pre-publish check of ``files`` against the active version (reads no database)."""
+    contract, old = judged.contract, judged.active
     current, proposed = checked_versions(
-        contract, registry.versioning_of(contract), old.version, proposed_version
+        contract, judged.registry.versioning_of(contract), old.version, proposed_version
     )
     old_source, new_source = VersionSource(old), proposed_source(contract, files)
-    options = diff_options(registry, contract, current, proposed)
+    options = diff_options(judged.registry, contract, current, proposed)
     result = diff(
         old_source.root, new_source.root, options, source=new_source, old_source=old_source
     )
@@ -298,7 +301,13 @@ def impact_of(
 ) -> ImpactResult:
     """The impact of ``files`` as ``tessera impact`` judges it, with ``proposed_version`` as
     given (refused when the contract is versioned ``auto``)."""
-    judged = judging(session, contract_id)
+    return impact_of_judged(judging(session, contract_id), files, proposed_version)
+
+
+def impact_of_judged(
+    judged: Judging, files: Mapping[str, str], proposed_version: str | None
+) -> ImpactResult:
+    """The impact of ``files`` on the contract ``judged`` holds (reads no database)."""
     spec = ProposedSpec(judged.contract, files)
     result, loaded = proposed_diff(judged, spec, proposed_version)
     return assess(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .text_inputs import ONE_LINE
+
 T = TypeVar("T")
 MAX_SPEC_FILES = 200
+MAX_PATH = 1024  # characters of a proposed spec's file path
 
 
 class Page(BaseModel, Generic[T]):
@@ -153,11 +157,19 @@ class SpecIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    files: dict[str, str] | None = Field(default=None, max_length=MAX_SPEC_FILES)
+    files: dict[str, str] | None = Field(
+        default=None,
+        max_length=MAX_SPEC_FILES,
+        description=f"path -> text, at most {MAX_SPEC_FILES} files; a path is relative, at "
+        f"most {MAX_PATH} characters",
+    )
     spec: str | None = None
-    path: str | None = None
+    path: str | None = Field(default=None, max_length=MAX_PATH, pattern=ONE_LINE)
     proposed_version: str | None = Field(
-        default=None, description="versioning suggest or enforce: the version the change takes"
+        default=None,
+        max_length=255,
+        pattern=ONE_LINE,
+        description="versioning suggest or enforce: the version the change takes",
     )
 
     @model_validator(mode="after")
@@ -170,6 +182,11 @@ class SpecIn(BaseModel):
             clean = posixpath.normpath(path.replace("\\", "/"))
             if not path.strip() or clean.startswith(("../", "/")) or clean in ("..", "."):
                 raise ValueError(f"{path!r} is not a relative file path")
+            if len(path) > MAX_PATH or not re.fullmatch(ONE_LINE, path):
+                raise ValueError(
+                    f"{path[:80]!r} is not a file path: at most {MAX_PATH} characters, no "
+                    f"control characters"
+                )
         return self
 
 

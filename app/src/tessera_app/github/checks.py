@@ -8,7 +8,10 @@
     on_check_run / on_check_suite           "Re-run" on GitHub: judge the pull request again
 
 Conclusions: ``failure`` when the spec does not parse (the engine's one-line error, annotated
-at file:line) or is missing at its registered path (removed or renamed), or when the contract
+at file:line), is missing at its registered path (removed or renamed), or could not be judged
+because Tessera failed on it (a bug, ``crashes``: ``failure`` rather than ``action_required``,
+which asks people for acknowledgements, as nothing the producer or a consumer does can make
+the change judged; the check must not let it merge unjudged), or when the contract
 is versioned ``enforce`` and the producer's version is missing, unusable or smaller than the
 findings require (the first note says which version is needed); ``action_required``
 while the proposal waits on acknowledgements (or a hold); ``success`` when compatible or
@@ -90,10 +93,12 @@ def verdict(outcome: Outcome) -> str:
 
 def problem_of(error: SpecError | None) -> render.SpecProblem | None:
     """What the messages say about a spec that could not be judged: it does not parse (the
-    engine's error, its ``file:line[:column]`` apart), was deleted by the pull request, or is
-    not at its registered path."""
+    engine's error, its ``file:line[:column]`` apart), was deleted by the pull request, is
+    not at its registered path, or Tessera failed judging it."""
     if error is None:
         return None
+    if getattr(error, "crashed", False):
+        return render.SpecProblem("crashed", error.message)
     if error.missing:
         kind = "deleted" if getattr(error, "deleted", False) else "missing"
         return render.SpecProblem(kind, error.message, error.path)

@@ -2,9 +2,17 @@
 
 1. ``X-Hub-Signature-256`` (``sha256=`` + hex HMAC-SHA256 of the raw body) is checked against
    every secret in ``TESSERA_WEBHOOK_SECRETS`` (several during a rotation), each comparison in
-   constant time and all of them always made: a missing or wrong signature is 401.
-2. The body must be a JSON object and ``X-GitHub-Event``/``X-GitHub-Delivery`` present: else 400.
-3. In one transaction the delivery is inserted (keyed by ``X-GitHub-Delivery``; a redelivery
+   constant time and all of them always made: a missing or wrong signature is 401. One that is
+   missing or malformed is refused before the body is read at all.
+2. The body is read as it streams in (``webhook_body.read``), never past
+   ``TESSERA_WEBHOOK_MAX_BYTES`` (GitHub's 25 MB cap): larger, by Content-Length or by the
+   bytes received, is 413. The signature is checked before anything parses the body.
+3. The payload is the JSON body, or the ``payload`` field of an
+   ``application/x-www-form-urlencoded`` one (a content type GitHub lets App owners choose). It
+   must be a JSON object (no ``NaN``/``Infinity``), nested at most ``webhook_body.MAX_NESTING``
+   deep, with an ``installation.id`` that fits a ``BIGINT``; and ``X-GitHub-Event``/
+   ``X-GitHub-Delivery`` must be present: else 400.
+4. In one transaction the delivery is inserted (keyed by ``X-GitHub-Delivery``; a redelivery
    reuses the id, so an existing id changes nothing and answers 202 ``duplicate``) and, for an
    event the App handles, one job ``github.<event>`` with ``{"delivery": id}`` is enqueued
    (key ``delivery:<id>``; serial ``owner/repo#N`` for an event about pull request or issue N,
@@ -12,6 +20,9 @@
    ``ignored`` and answered 202. While the database is unreachable the answer is 503 (with
    ``Retry-After``), never a 500: the delivery shows as failed on GitHub, and reconciliation
    redelivers it.
+
+Verifying, decoding and storing run in a worker thread: hashing and parsing a 25 MB body never
+holds up the event loop.
 
 Processing (the job) reads the stored payload with ``payloads.py`` and marks the delivery
 ``processed`` or ``failed`` (``finish``). GitHub does not retry a delivery it got a 2xx for:
@@ -24,12 +35,12 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import JSON, Table, Text, bindparam, cast, select
@@ -42,7 +53,8 @@ from ..db.base import utcnow
 from ..db.github_models import Delivery
 from ..db.queue_models import Job
 from ..settings import Settings
-from .payloads import READERS
+from . import webhook_body
+from .payloads import READERS, is_id
 
 HANDLED_EVENTS = frozenset(READERS)
 """The events that get a ``github.<event>`` job; any other is stored as ``ignored``."""
@@ -50,6 +62,8 @@ HANDLED_EVENTS = frozenset(READERS)
 MAX_DELIVERY_ID = 100
 MAX_EVENT = 100
 MAX_ERROR = 4000
+SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
+"""The only form of ``X-Hub-Signature-256`` that can verify (GitHub's: lower-case hex)."""
 
 router = APIRouter(tags=["github"])
 
@@ -60,12 +74,12 @@ class Accepted:
     status: str  # queued | ignored | duplicate
 
 
-def signature_of(secret: str, body: bytes) -> str:
+def signature_of(secret: str, body: bytes | bytearray) -> str:
     """The ``X-Hub-Signature-256`` value GitHub sends for ``body`` signed with ``secret``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def verify(secrets: Sequence[str], body: bytes, signature: str | None) -> bool:
+def verify(secrets: Sequence[str], body: bytes | bytearray, signature: str | None) -> bool:
     """Whether ``signature`` signs ``body`` with one of ``secrets``. Every secret is tried (so
     the time taken does not say which one matched) and each comparison is constant-time."""
     if not signature or not secrets:
@@ -96,7 +110,7 @@ def store(
         "id": delivery_id,
         "event": event,
         "action": action[:MAX_EVENT] if isinstance(action, str) else None,
-        "installation_id": installation_id if type(installation_id) is int else None,
+        "installation_id": installation_id if is_id(installation_id) else None,
         "received_at": utcnow(),
         "payload": raw if raw is not None else json.dumps(payload),
         "status": "queued" if handled else "ignored",
@@ -205,41 +219,65 @@ def recent_failures(session: Session, limit: int = 100) -> list[Delivery]:
     "/webhooks/github",
     status_code=202,
     responses={
-        400: {"description": "malformed delivery (headers or JSON)"},
+        400: {"description": "malformed delivery (headers, Content-Length, JSON or form body)"},
         401: {"description": "missing or wrong X-Hub-Signature-256"},
+        413: {"description": "the body is larger than TESSERA_WEBHOOK_MAX_BYTES"},
         503: {"description": "the database is unavailable (try again: Retry-After)"},
     },
 )
 async def github_webhook(request: Request) -> JSONResponse:
     """Receive a GitHub webhook delivery: verified, stored and queued; answered 202."""
     settings: Settings = request.app.state.settings
-    body = await request.body()
-    if not verify(settings.secrets, body, request.headers.get("x-hub-signature-256")):
+    signature = request.headers.get("x-hub-signature-256")
+    if not settings.secrets or not signature or not SIGNATURE.fullmatch(signature.strip()):
+        raise HTTPException(401, "missing or wrong X-Hub-Signature-256")  # body left unread
+    try:
+        body = await webhook_body.read(request, settings.webhook_max_bytes)
+    except webhook_body.TooLarge as err:
+        raise HTTPException(413, str(err)) from None
+    except webhook_body.Malformed as err:
+        raise HTTPException(400, str(err)) from None
+    received = Received(
+        body=body,
+        signature=signature,
+        event=request.headers.get("x-github-event", "").strip(),
+        delivery_id=request.headers.get("x-github-delivery", "").strip(),
+        content_type=request.headers.get("content-type"),
+    )
+    engine: Engine = request.app.state.engine
+    accepted = await run_in_threadpool(  # the database away: 503 (web.py's error handler)
+        _accept, engine, settings, received
+    )
+    return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A delivery as it came: its body (within the limit) and the headers that matter."""
+
+    body: bytearray
+    signature: str
+    event: str
+    delivery_id: str
+    content_type: str | None
+
+
+def _accept(engine: Engine, settings: Settings, received: Received) -> Accepted:
+    """Verify, decode and store one delivery (in a worker thread): 401, 400 or accepted."""
+    if not verify(settings.secrets, received.body, received.signature):
         raise HTTPException(401, "missing or wrong X-Hub-Signature-256")
-    event = request.headers.get("x-github-event", "").strip()
-    delivery_id = request.headers.get("x-github-delivery", "").strip()
+    event, delivery_id = received.event, received.delivery_id
     if not event or len(event) > MAX_EVENT or not event.isprintable():
         raise HTTPException(400, "missing or malformed X-GitHub-Event")
     if not delivery_id or len(delivery_id) > MAX_DELIVERY_ID or not delivery_id.isprintable():
         raise HTTPException(400, "missing or malformed X-GitHub-Delivery")
     try:
-        payload = orjson.loads(body)
-        raw = body.decode()
-    except (UnicodeDecodeError, orjson.JSONDecodeError) as err:
-        raise HTTPException(400, f"the body is not JSON: {err}") from None
-    if not isinstance(payload, dict):
-        raise HTTPException(400, "the body is not a JSON object")
-    engine: Engine = request.app.state.engine
-    accepted = await run_in_threadpool(  # the database away: 503 (web.py's error handler)
-        _store_in_transaction,
-        engine,
-        delivery_id,
-        event,
-        payload,
-        settings.job_max_attempts,
-        raw,
+        payload, raw = webhook_body.decode(received.body, received.content_type)
+    except webhook_body.Malformed as err:
+        raise HTTPException(400, str(err)) from None
+    return _store_in_transaction(
+        engine, delivery_id, event, payload, settings.job_max_attempts, raw
     )
-    return JSONResponse({"delivery": accepted.delivery, "status": accepted.status}, 202)
 
 
 def _store_in_transaction(

@@ -3,7 +3,11 @@
 Real payloads vary (older ones lack fields that today's schema marks required, and githubkit's
 strict models reject them), so nothing else in a payload is looked at. A field the App cannot
 work without (a pull request's number, a comment's body, ...) raises ``PayloadError`` naming
-it; an optional one that is missing or of the wrong type reads as ``None``/empty.
+it; an optional one that is missing or of the wrong type reads as ``None``/empty. An integer
+read is an id only within the range of the ``BIGINT`` columns ids are stored in, and a pull
+request or issue number only within the ``INTEGER`` columns numbers are stored in: outside it,
+it is of the wrong type (a number beyond 64 bits is refused here, not by the database), as is
+a string holding a NUL character (which PostgreSQL's text columns refuse).
 
 ``parse(event, payload)`` returns the typed event for the events the App handles, else None.
 """
@@ -15,6 +19,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+
+MIN_ID, MAX_ID = -(2**63), 2**63 - 1
+"""The range of a ``BIGINT`` column: every GitHub id the App stores or looks up."""
+MAX_NUMBER = 2**31 - 1
+"""The largest pull request or issue number (an ``INTEGER`` column); numbers start at 1."""
 
 
 class PayloadError(ValueError):
@@ -40,6 +49,10 @@ def _required(data: Mapping[str, Any], path: str, kind: type[T], where: str) -> 
     if value is _MISSING or value is None:
         raise PayloadError(f"{where}: the payload has no {path!r}")
     if not _is(value, kind):
+        if kind is int and type(value) is int:
+            raise PayloadError(f"{where}: {path!r} is {value}, beyond the 64-bit ids GitHub gives")
+        if kind is str and isinstance(value, str):
+            raise PayloadError(f"{where}: {path!r} holds a NUL character")
         raise PayloadError(f"{where}: {path!r} is {type(value).__name__}, expected {kind.__name__}")
     return cast(T, value)
 
@@ -55,16 +68,32 @@ def _optional(data: Mapping[str, Any], path: str, kind: type[T]) -> T | None:
 
 
 def _is(value: Any, kind: type[Any]) -> bool:
-    if kind is int:  # bool is an int in Python, never in a payload
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is int:
+        return is_id(value)
+    if kind is str:  # PostgreSQL's text columns refuse NUL
+        return isinstance(value, str) and "\x00" not in value
     return isinstance(value, kind)
+
+
+def is_id(value: Any) -> bool:
+    """An integer that fits the ``BIGINT`` columns ids are stored in (bool is an int in
+    Python, never an id in a payload)."""
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_ID <= value <= MAX_ID
+
+
+def _number(data: Mapping[str, Any], path: str, where: str) -> int:
+    """A pull request or issue number: from 1 to ``MAX_NUMBER``."""
+    value: int = _required(data, path, int, where)
+    if not 1 <= value <= MAX_NUMBER:
+        raise PayloadError(f"{where}: {path!r} is {value}, not a pull request or issue number")
+    return value
 
 
 def _strings(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
     value = _get(data, path)
     if not isinstance(value, list):
         return ()
-    return tuple(item for item in value if isinstance(item, str))
+    return tuple(item for item in value if _is(item, str))
 
 
 def _objects(data: Mapping[str, Any], path: str) -> list[Mapping[str, Any]]:
@@ -123,7 +152,7 @@ def _numbers(data: Mapping[str, Any], path: str) -> tuple[int, ...]:
     return tuple(
         number
         for item in _objects(data, path)
-        if (number := _optional(item, "number", int)) is not None
+        if (number := _optional(item, "number", int)) is not None and 1 <= number <= MAX_NUMBER
     )
 
 
@@ -155,7 +184,7 @@ def _pull_request(data: Mapping[str, Any], where: str) -> PullRequest:
     pr = _mapping(data, "pull_request", where)
     where = f"{where} pull_request"
     return PullRequest(
-        number=_required(pr, "number", int, where),
+        number=_number(pr, "number", where),
         state=_optional(pr, "state", str) or "open",
         merged=_optional(pr, "merged", bool) or False,
         merge_commit_sha=_optional(pr, "merge_commit_sha", str),
@@ -292,7 +321,7 @@ def issue_comment_event(data: Mapping[str, Any]) -> IssueCommentEvent:
         action=_required(data, "action", str, where),
         installation_id=_installation_id(data),
         repository=_repository(data, where),
-        issue_number=_required(data, "issue.number", int, where),
+        issue_number=_number(data, "issue.number", where),
         issue_title=_optional(data, "issue.title", str) or "",
         issue_state=_optional(data, "issue.state", str),
         on_pull_request=isinstance(_get(data, "issue.pull_request"), Mapping),
@@ -336,12 +365,14 @@ def issues_event(data: Mapping[str, Any]) -> IssuesEvent:
         installation_id=_installation_id(data),
         repository=_repository(data, where),
         issue=Issue(
-            number=_required(issue, "number", int, f"{where} issue"),
+            number=_number(issue, "number", f"{where} issue"),
             title=_optional(issue, "title", str) or "",
             state=_optional(issue, "state", str) or "open",
             state_reason=_optional(issue, "state_reason", str),
             labels=tuple(
-                name for label in _objects(issue, "labels") if (name := label.get("name"))
+                name
+                for label in _objects(issue, "labels")
+                if (name := _optional(label, "name", str))
             ),
             author=_optional(issue, "user.login", str),
         ),

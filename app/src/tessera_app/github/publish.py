@@ -53,13 +53,13 @@ from ..db.base import utcnow
 from ..db.registry_models import Contract, ContractVersion
 from ..db.workflow_models import Proposal, Publication
 from ..mirror import published_version
-from ..queue import enqueue
+from ..queue import PermanentError, enqueue
 from ..settings import Settings
 from ..version_judgement import judge_change, summary_of
 from ..workflow import ImpactSummary, PublishedSpec, close, find, open_or_update
 from ..workflow_state import LIVE
 from ..workflow_versions import latest_version, publish_version
-from . import lifecycle, versions
+from . import crashes, lifecycle, versions
 from .acks import Membership
 from .gateway_types import GitHubError
 
@@ -200,7 +200,7 @@ def _publish_contract(
         return None
     proposal = find(session, contract.id, number)
     if proposal is None or proposal.state not in (*LIVE, "expired", "published"):
-        summary = _summary(session, gh, contract, files, pull)
+        summary = _summary(session, gh, contract, files, pull, (number, commit))
         if summary is None:
             return None  # the spec is the active version's: nothing to publish
         proposal = open_or_update(
@@ -227,10 +227,11 @@ def _summary(
     contract: Contract,
     files: Mapping[str, str],
     pull: versions.PullRequest | None,
+    at: tuple[int, str],
 ) -> ImpactSummary | None:
     """The impact of a change that had no proposal (compatible, or a missed webhook); None when
     the files are those of the active version."""
-    judged = _judge(session, gh, contract, files, pull)
+    judged = _judge(session, gh, contract, files, pull, at)
     return judged[0] if judged is not None else None
 
 
@@ -240,10 +241,14 @@ def _judge(
     contract: Contract,
     files: Mapping[str, str],
     pull: versions.PullRequest | None,
+    at: tuple[int, str],
 ) -> tuple[ImpactSummary, ImpactResult | None] | None:
     """The change judged with the producer's version (the spec's own, and for a pull request
     ``/tessera version`` or its title), as its check judges it; None when the files are the
-    newest published version's or do not parse."""
+    newest published version's or do not parse. A spec that crashes Tessera (``at``: the pull
+    request's number, or a direct push's key, and the commit) is reported as a check's crash
+    is, and its job dead-lettered at once: no retry mends it, and the dead letter keeps the
+    publication visible and replayable once the bug is fixed."""
     published = versions_of(session, contract.id)
     if published and dict(published[-1].files) == dict(files):
         return None
@@ -256,6 +261,12 @@ def _judge(
     except TesseraError as err:
         log.warning("%s: not published, the spec does not parse: %s", contract.id, err)
         return None
+    except Exception as err:  # a bug met on this spec
+        if crashes.transient(err):
+            raise
+        number, commit = at
+        crash = crashes.Crash(contract.id, contract.source_repo, number, commit, contract.owner_id)
+        raise PermanentError(crashes.report(session, err, crash)) from err
     return summary_of(judged), judged.impact
 
 
@@ -499,11 +510,11 @@ def _open_direct(
     except MissingSpec as err:
         log.warning("direct push not judged: %s", err)
         return None
-    judged = _judge(session, gh, contract, files, None)
+    key = direct_key(commit)
+    judged = _judge(session, gh, contract, files, None, (key, commit))
     if judged is None:
         return None
     summary, impact = judged
-    key = direct_key(commit)
     for older in session.scalars(
         select(Proposal).where(
             Proposal.contract_id == contract.id,
@@ -543,7 +554,9 @@ def sync_direct_issue(
     impact = None
     try:
         files = read_spec(gh, contract.source_repo, proposal.head_sha, contract.source_paths)
-        judged = _judge(session, gh, contract, files, None)
+        judged = _judge(
+            session, gh, contract, files, None, (proposal.pull_request, proposal.head_sha)
+        )
         impact = judged[1] if judged is not None else None
     except MissingSpec:
         pass

@@ -16,6 +16,11 @@ on the registry's default branch), never with anything from the pull request but
 producer's version (``versions``: the spec's own, ``/tessera version``, or the title's), which
 the contract's versioning policy then judges (``version_judgement``).
 
+A spec that makes the engine fail with anything but an ``InputError`` meets a bug in Tessera:
+unless the failure is the database's, GitHub's or the network's (retried with the job), its
+check fails saying so, with the id the traceback was logged under (``crashes``), instead of
+the job being retried until it is dead-lettered.
+
 Events arrive late, twice or out of order: the pull request is re-read from GitHub before
 deciding, and a judgement that changes nothing leaves the proposal (and its audit log) alone.
 """
@@ -39,7 +44,7 @@ from ..settings import Settings
 from ..version_judgement import judge_change, summary_of
 from ..workflow import ImpactSummary, find, open_or_update
 from ..workflow_state import LIVE
-from . import checks, links, proposal_issues, render, versions
+from . import checks, crashes, links, proposal_issues, render, versions
 from .acks import Membership
 from .gateway import Installation, PullRequestInfo
 from .payloads import PullRequestEvent
@@ -58,6 +63,7 @@ class SpecError:
     line: int | None = None
     missing: bool = False  # no file or directory at the registered path (removed, renamed)
     deleted: bool = False  # missing, and the pull request changes that path: it deleted it
+    crashed: bool = False  # Tessera failed judging it (a bug, ``crashes``): not the spec's fault
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,11 @@ def judge(
         return replace(base, error=_spec_error(base, err))
     except TesseraError as err:
         return replace(base, error=SpecError(str(err)))
+    except Exception as err:  # a bug met on this spec: a failing check, not a job retried to death
+        if crashes.transient(err):
+            raise
+        crash = crashes.Crash(contract.id, repo, pr.number, pr.head_sha, contract.owner_id)
+        return replace(base, error=SpecError(crashes.report(session, err, crash), crashed=True))
     versions.record_judged(session, contract.id, repo, pr.number, pr.head_sha, judged.publishes)
     notes = (judged.failure,) if judged.failure else ()
     base = replace(base, notes=notes + judged.notes, version_failure=judged.failure)

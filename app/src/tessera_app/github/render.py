@@ -68,6 +68,7 @@ PROBLEM_TITLES = {
     "unparsable": "The spec does not parse",
     "deleted": "The spec was deleted",
     "missing": "The spec is missing",
+    "crashed": "The spec could not be judged",
 }
 
 
@@ -111,10 +112,10 @@ class TeamRow:
 @dataclass(frozen=True, slots=True)
 class SpecProblem:
     """Why a contract could not be judged: its spec does not parse, was deleted by the pull
-    request, or is not at its registered path."""
+    request, is not at its registered path, or Tessera failed judging it (a bug)."""
 
-    kind: str  # unparsable | deleted | missing
-    message: str  # the engine's one-line error, or what is missing where
+    kind: str  # unparsable | deleted | missing | crashed
+    message: str  # the engine's one-line error, what is missing where, or Tessera's failure
     path: str | None = None  # the registered (or failing) file
     location: str | None = None  # "api/openapi.yaml:12" when the error has a line
 

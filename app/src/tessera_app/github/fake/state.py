@@ -52,6 +52,7 @@ class App:
     token_ttl_seconds: int = 3600
     webhook_url: str | None = None  # where a redelivery is POSTed, if set
     webhook_secret: str | None = None  # signs it (``X-Hub-Signature-256``)
+    webhook_content_type: str = "json"  # "json", or "form": ``payload=<the JSON>``, form-encoded
 
     @property
     def bot_login(self) -> str:

@@ -7,6 +7,11 @@ signed like GitHub signs it, to the App's webhook URL (``state.app.webhook_url``
 in the delivery list, so the list shows it only once it happened. Without a webhook URL the
 attempt is recorded as delivered (there is no App to reach). ``state.wait_for_redeliveries``
 waits for the attempts under way.
+
+The body is the payload's JSON (``application/json``), or, when ``state.app.webhook_content_type``
+is ``"form"`` (GitHub's other content type for webhooks), the form
+``payload=<the JSON, percent-encoded>`` (``application/x-www-form-urlencoded``); either way the
+signature is over the body as sent, as GitHub signs it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import threading
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 import httpx
 
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from tessera_app.github.fake.state import Delivery, FakeState
 
 TIMEOUT_SECONDS = 10.0  # GitHub gives up on a webhook after 10 s
+CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -34,7 +41,7 @@ def signature(secret: str, body: bytes) -> str:
 def headers(state: FakeState, delivery: Delivery, body: bytes) -> dict[str, str]:
     """The headers GitHub sends with a delivery (the GUID is the original delivery's)."""
     out = {
-        "Content-Type": "application/json",
+        "Content-Type": CONTENT_TYPES[state.app.webhook_content_type],
         "User-Agent": "GitHub-Hookshot/fake",
         "X-GitHub-Event": delivery.event,
         "X-GitHub-Delivery": delivery.guid,
@@ -47,12 +54,20 @@ def headers(state: FakeState, delivery: Delivery, body: bytes) -> dict[str, str]
     return out
 
 
+def body_of(state: FakeState, delivery: Delivery) -> bytes:
+    """The body GitHub sends for ``delivery`` in the App's webhook content type."""
+    text = json.dumps(delivery.payload)
+    if state.app.webhook_content_type == "form":
+        return urlencode({"payload": text}).encode()
+    return text.encode()
+
+
 def post(state: FakeState, delivery: Delivery) -> int:
     """POST ``delivery`` to the webhook URL; the HTTP status (502 when it could not be sent)."""
     url = state.app.webhook_url
     if not url:
         return 200
-    body = json.dumps(delivery.payload).encode()
+    body = body_of(state, delivery)
     try:
         with httpx.Client(transport=state.webhook_transport, timeout=TIMEOUT_SECONDS) as client:
             return client.post(
@@ -87,4 +102,4 @@ def redeliver_later(state: FakeState, original: Delivery) -> threading.Thread:
     return thread
 
 
-__all__ = ["headers", "post", "redeliver_later", "signature"]
+__all__ = ["body_of", "headers", "post", "redeliver_later", "signature"]
