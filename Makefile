@@ -6,9 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.tessera-setup
 SHARED ?= ../shared
+FUZZ_SECONDS ?= 60
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run demo diff-demo test bench conformance lint docs clean
+.PHONY: help setup run demo diff-demo test bench conformance fuzz lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -45,6 +46,9 @@ bench: setup ## time Tessera on ../shared/corpus and write docs/benchmarks.md
 
 conformance: setup ## score Tessera against the peer corpora in ../shared/conformance
 	$(BIN)/python -m conformance --shared $(SHARED)
+
+fuzz: setup ## fuzz every parser and the full diff, FUZZ_SECONDS per target (60); results in .fuzz/
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --shared $(SHARED)
 
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check .
