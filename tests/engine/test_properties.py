@@ -21,10 +21,13 @@ from tessera_engine.cli import main
 
 from .helpers import HEX16
 
+# The same examples on every run (derandomize): make test must not pass or fail by the draw;
+# exploring new inputs at random is make fuzz's job.
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
     database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 DEFS = ("A", "B", "C")
