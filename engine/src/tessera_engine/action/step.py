@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from ..documents.files import FileSource, OutsideRoot
 from ..errors import TesseraError
 from ..render.github import escape_data
 from .reasons import Check
@@ -34,9 +35,13 @@ def in_workspace(path: str, env: Mapping[str, str]) -> Path:
 
 
 def inside(root: Path, path: Path) -> bool:
-    """Whether ``path``, its symbolic links resolved, is ``root`` or under it."""
-    real_root, real = os.path.realpath(root), os.path.realpath(path)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    """Whether ``path``, its symbolic links resolved, is ``root`` or under it (as a source
+    confined to ``root`` decides)."""
+    try:
+        FileSource(root).resolve(str(path))
+    except OutsideRoot:
+        return False
+    return True
 
 
 def fail_on(env: Mapping[str, str]) -> str:
